@@ -1,0 +1,70 @@
+// The shape of a loaded configuration, after defaults are applied and relative paths are
+// resolved against the configuration file's folder. The JSON schema lives in schema.ts.
+
+export interface RouteConfig {
+  name: string;
+  /** PEM files; every certificate in them is a trust anchor (root or intermediate). */
+  trustAnchors: string[];
+  /** PEM files of intermediates that help build paths; never anchors. */
+  intermediates: string[];
+  /** PEM or DER files, each holding one or more CRLs. */
+  crls: string[];
+  crlRequired: boolean;
+  crlGraceSeconds: number;
+  /** Extended key usages the leaf must carry: names (clientAuth, …) or dotted OIDs. */
+  requiredEku: string[];
+  /** Most intermediates between leaf and anchor (self-issued ones not counted); null: no limit. */
+  maxDepth: number | null;
+  deviceProfile: string;
+  /** What the pattern reads: CN, san:dns, san:uri, san:email, serialNumber or subject. */
+  subjectField: SubjectField;
+  /** JavaScript regular expression, as written in the file. */
+  subjectPattern: string;
+}
+
+export type SubjectField = 'CN' | 'san:dns' | 'san:uri' | 'san:email' | 'serialNumber' | 'subject';
+
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list for TLS 1.2; undefined keeps Node's default. */
+  ciphers: string | undefined;
+  /** TLS 1.3 cipher suites (colon separated); undefined keeps Node's default. */
+  cipherSuites: string | undefined;
+  handshakeTimeoutSeconds: number;
+}
+
+export interface PlatformConfig {
+  url: string;
+  username: string;
+  /** Read from passwordFile or CERTGATE_PLATFORM_PASSWORD. Never logged. */
+  password: string;
+  requestTimeoutSeconds: number;
+}
+
+export interface MqttLimits {
+  connectTimeoutSeconds: number;
+  maxConnectBytes: number;
+  upstreamConnectTimeoutSeconds: number;
+  connackTimeoutSeconds: number;
+}
+
+export interface CacheConfig {
+  tokenTtlSeconds: number;
+  maxEntries: number;
+}
+
+export interface GateConfig {
+  /** Absolute path of the file this came from (for messages). */
+  file: string;
+  listen: { host: string; port: number };
+  tls: TlsConfig;
+  upstream: { host: string; port: number };
+  platform: PlatformConfig;
+  mqtt: MqttLimits;
+  cache: CacheConfig;
+  routes: RouteConfig[];
+  logLevel: string;
+}
