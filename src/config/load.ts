@@ -1,0 +1,182 @@
+// Loads a configuration: reads the JSON file, applies command-line overrides, validates it,
+// resolves paths against the file's folder and loads every file it names. All problems at once.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { buildTrust, type Trust } from '../auth/index.ts';
+import type { LoadProblem } from '../auth/types.ts';
+import { GateError } from '../errors.ts';
+import { configSchema, type ConfigFile } from './schema.ts';
+import type { GateConfig, RouteConfig } from './types.ts';
+
+export interface Overrides {
+  listen?: string;
+  upstream?: string;
+  platformUrl?: string;
+  logLevel?: string;
+}
+
+export interface LoadOptions {
+  overrides?: Overrides;
+  /** False for offline commands (`verify`): the platform password is then not required. */
+  requirePlatform?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Loaded {
+  config: GateConfig;
+  trust: Trust;
+  warnings: string[];
+}
+
+export const PASSWORD_ENV = 'CERTGATE_PLATFORM_PASSWORD';
+
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Loaded> {
+  const path = resolve(file);
+  const problems: LoadProblem[] = [];
+
+  const raw = readJson(path);
+  applyOverrides(raw, options.overrides ?? {}, problems);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push({ key: keyOf(issue.path), message: issue.message });
+    throw invalid(path, problems);
+  }
+
+  const config = resolvePaths(parsed.data, path);
+  const password = readPassword(parsed.data, path, options, problems);
+  config.platform.password = password;
+  checkServerIdentity(config, problems);
+  const built = buildTrust(config.routes, { keyPrefix: 'routes' });
+  problems.push(...built.problems);
+
+  if (problems.length > 0 || built.trust === null) throw invalid(path, problems);
+  return { config, trust: built.trust, warnings: built.warnings };
+}
+
+/** `routes[0].trustAnchors[1]` from zod's path array. */
+export function keyOf(path: ReadonlyArray<PropertyKey>): string {
+  let key = '';
+  for (const part of path) key += typeof part === 'number' ? `[${part}]` : `${key ? '.' : ''}${String(part)}`;
+  return key || '(file)';
+}
+
+function readJson(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw invalid(path, [{ key: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    throw new Error('the top level must be an object');
+  } catch (err) {
+    throw invalid(path, [{ key: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+}
+
+function applyOverrides(raw: Record<string, unknown>, overrides: Overrides, problems: LoadProblem[]): void {
+  const section = (name: string): Record<string, unknown> => {
+    const value = raw[name];
+    if (value && typeof value === 'object') return value as Record<string, unknown>;
+    return (raw[name] = {});
+  };
+
+  if (overrides.listen !== undefined) Object.assign(section('listen'), hostPort('--listen', overrides.listen, problems));
+  if (overrides.upstream !== undefined) Object.assign(section('upstream'), hostPort('--upstream', overrides.upstream, problems));
+  if (overrides.platformUrl !== undefined) section('platform').url = overrides.platformUrl;
+  if (overrides.logLevel !== undefined) raw.logLevel = overrides.logLevel;
+}
+
+/** `HOST:PORT` or `[IPv6]:PORT`. */
+export function hostPort(flag: string, value: string, problems: LoadProblem[]): { host?: string; port?: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    problems.push({ key: flag, message: `expected HOST:PORT, got '${value}'` });
+    return {};
+  }
+  return { host: match[1] ?? match[2]!, port };
+}
+
+function resolvePaths(file: ConfigFile, path: string): GateConfig {
+  const at = (p: string): string => resolve(dirname(path), p);
+  const routes: RouteConfig[] = file.routes.map((r) => ({
+    ...r,
+    trustAnchors: r.trustAnchors.map(at),
+    intermediates: r.intermediates.map(at),
+    crls: r.crls.map(at),
+  }));
+
+  return {
+    file: path,
+    listen: file.listen,
+    tls: { ...file.tls, cert: at(file.tls.cert), key: at(file.tls.key), ciphers: file.tls.ciphers, cipherSuites: file.tls.cipherSuites },
+    upstream: file.upstream,
+    platform: {
+      url: file.platform.url.replace(/\/+$/, ''),
+      username: file.platform.username,
+      password: '',
+      requestTimeoutSeconds: file.platform.requestTimeoutSeconds,
+    },
+    mqtt: file.mqtt,
+    cache: file.cache,
+    routes,
+    logLevel: file.logLevel,
+  };
+}
+
+function readPassword(file: ConfigFile, path: string, options: LoadOptions, problems: LoadProblem[]): string {
+  const env = options.env ?? process.env;
+  const passwordFile = file.platform.passwordFile;
+  if (passwordFile !== undefined) {
+    try {
+      return readFileSync(resolve(dirname(path), passwordFile), 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push({ key: 'platform.passwordFile', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+      return '';
+    }
+  }
+  const fromEnv = env[PASSWORD_ENV];
+  if (fromEnv) return fromEnv;
+  if (options.requirePlatform !== false) {
+    problems.push({ key: 'platform.passwordFile', message: `not set, and ${PASSWORD_ENV} is empty: the platform password is needed` });
+  }
+  return '';
+}
+
+/** The gate's own certificate and key must load and belong together. */
+function checkServerIdentity(config: GateConfig, problems: LoadProblem[]): void {
+  const cert = readPem(config.tls.cert, 'tls.cert', 'CERTIFICATE', problems);
+  const key = readPem(config.tls.key, 'tls.key', 'PRIVATE KEY', problems);
+  if (cert === null || key === null) return;
+  try {
+    createSecureContext({ cert, key, minVersion: config.tls.minVersion, maxVersion: config.tls.maxVersion, ciphers: config.tls.ciphers });
+  } catch (err) {
+    // OpenSSL's messages name no secret, only what failed ("key values mismatch", …).
+    problems.push({ key: 'tls', message: `the certificate and key cannot be used together: ${(err as Error).message}` });
+  }
+}
+
+function readPem(path: string, key: string, label: string, problems: LoadProblem[]): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push({ key, message: `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+    return null;
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) {
+    problems.push({ key, message: `${path}: no PEM ${label} found` });
+    return null;
+  }
+  return text;
+}
+
+function invalid(path: string, problems: LoadProblem[]): GateError {
+  const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+  return new GateError('CERTGATE_CONFIG_INVALID', `configuration ${path} is not valid:\n${lines}`, { problems });
+}

@@ -1,0 +1,171 @@
+// One device connection from the end of its TLS handshake to its close: read the CONNECT,
+// admit or refuse the device, then pipe bytes both ways. Owns its sockets and its timers.
+
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { GateError, isGateError } from '../errors.ts';
+import { levelFor, type Logger } from '../log.ts';
+import { connackFor } from '../mqtt/connack.ts';
+import { UnsupportedProtocol } from '../mqtt/connect.ts';
+import { PacketReader, type FirstPacket } from '../mqtt/packet-reader.ts';
+import { presentedChain } from '../tls/peer-chain.ts';
+import { admit, type GateContext } from './admit.ts';
+
+type State = 'reading-connect' | 'admitting' | 'piping' | 'closed';
+
+/** After one side ends its half of the connection, how long the other gets to finish. */
+const HALF_CLOSE_GRACE_MS = 5_000;
+/** How long a refused device gets to read its CONNACK before the socket is destroyed. */
+const REFUSAL_LINGER_MS = 1_000;
+
+export class Connection {
+  readonly id: number;
+  readonly #device: TLSSocket;
+  readonly #ctx: GateContext;
+  readonly #log: Logger;
+  readonly #startedAt = Date.now();
+  readonly #onClosed: (conn: Connection) => void;
+  #state: State = 'reading-connect';
+  #upstream: Socket | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #deviceName: string | null = null;
+  #bytesUp = 0;
+  #bytesDown = 0;
+
+  constructor(id: number, device: TLSSocket, ctx: GateContext, onClosed: (conn: Connection) => void) {
+    this.id = id;
+    this.#device = device;
+    this.#ctx = ctx;
+    this.#onClosed = onClosed;
+    this.#log = ctx.log.child({ conn: id, peer: `${device.remoteAddress}:${device.remotePort}` });
+  }
+
+  get deviceName(): string | null {
+    return this.#deviceName;
+  }
+
+  /** Step 1: wait for a complete CONNECT, bounded in size and time. */
+  start(): void {
+    const reader = new PacketReader(1, this.#ctx.limits.maxConnectBytes);
+    const onData = (chunk: Buffer): void => {
+      let first: FirstPacket | null;
+      try {
+        first = reader.push(chunk);
+      } catch (err) {
+        this.#refuse(err, null);
+        return;
+      }
+      if (first === null) return;
+      this.#device.off('data', onData);
+      this.#device.pause();
+      void this.#admit(first);
+    };
+
+    this.#device.on('data', onData);
+    this.#device.on('error', (err) => this.close(`device socket error: ${err.message}`));
+    this.#device.on('close', () => this.close('device closed'));
+    this.#arm(this.#ctx.limits.connectTimeoutSeconds * 1000, () =>
+      this.#refuse(new GateError('CERTGATE_CONNECT_TIMEOUT', `no complete CONNECT within ${this.#ctx.limits.connectTimeoutSeconds} s`), null),
+    );
+  }
+
+  /** Steps 2-6 (in admit.ts): judge the certificate, find the token, rewrite, dial, CONNACK. */
+  async #admit(first: FirstPacket): Promise<void> {
+    this.#state = 'admitting';
+    this.#disarm();
+    const presented = presentedChain(this.#device);
+    const admission = await admit(first.packet, presented, this.#ctx, this.#log);
+    if (admission.kind === 'refused') {
+      this.#refuse(admission.error, admission.version);
+      return;
+    }
+    if (this.#isClosed()) {
+      admission.upstream.destroy();
+      return;
+    }
+
+    this.#deviceName = admission.device;
+    this.#upstream = admission.upstream;
+    this.#device.write(admission.connack);
+    if (!admission.accepted) {
+      this.#endSoon('upstream refused the CONNECT');
+      return;
+    }
+    this.#pipe(admission.upstream, first.rest, admission.upstreamRest);
+  }
+
+  /** Step 7: bytes both ways; the pipelined packets first, in the order they came. */
+  #pipe(upstream: Socket, fromDevice: Buffer, fromUpstream: Buffer): void {
+    this.#state = 'piping';
+    if (fromUpstream.length > 0) this.#device.write(fromUpstream);
+    if (fromDevice.length > 0) upstream.write(fromDevice);
+    this.#bytesUp += fromDevice.length;
+
+    upstream.on('data', (chunk: Buffer) => (this.#bytesDown += chunk.length));
+    this.#device.on('data', (chunk: Buffer) => (this.#bytesUp += chunk.length));
+    upstream.on('error', (err) => this.close(`upstream socket error: ${err.message}`));
+    upstream.on('close', () => this.close('upstream closed'));
+    upstream.on('end', () => this.#arm(HALF_CLOSE_GRACE_MS, () => this.close('upstream ended')));
+    this.#device.on('end', () => this.#arm(HALF_CLOSE_GRACE_MS, () => this.close('device ended')));
+    this.#device.pipe(upstream);
+    upstream.pipe(this.#device);
+    this.#device.resume();
+  }
+
+  /** Tell the device why (a CONNACK when it can understand one), log it, and close. */
+  #refuse(err: unknown, version: 3 | 4 | 5 | null): void {
+    if (this.#state === 'closed') return;
+    const error = isGateError(err) ? err : new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `internal error: ${(err as Error).message}`);
+    const level = isGateError(err) ? levelFor(error.fault) : 'error';
+    this.#log[level]({ code: error.code, ...error.detail }, `refused: ${error.message}`);
+
+    const refusal = error.refusal;
+    if (refusal === 'close') {
+      this.close(error.code);
+      return;
+    }
+    const answerIn = err instanceof UnsupportedProtocol ? (err.level === 5 ? 5 : 4) : version;
+    if (answerIn === null) {
+      this.close(error.code);
+      return;
+    }
+    this.#device.write(connackFor(refusal, answerIn));
+    this.#endSoon(error.code);
+  }
+
+  #endSoon(reason: string): void {
+    this.#device.end();
+    this.#arm(REFUSAL_LINGER_MS, () => this.close(reason));
+  }
+
+  /** Idempotent: destroys both sockets, clears the timer and logs one closing line. */
+  close(reason: string): void {
+    if (this.#state === 'closed') return;
+    const wasPiping = this.#state === 'piping';
+    this.#state = 'closed';
+    this.#disarm();
+    this.#device.destroy();
+    this.#upstream?.destroy();
+
+    if (wasPiping) {
+      const durationMs = Date.now() - this.#startedAt;
+      this.#log.info({ device: this.#deviceName, reason, bytesUp: this.#bytesUp, bytesDown: this.#bytesDown, durationMs }, 'connection closed');
+    }
+    this.#onClosed(this);
+  }
+
+  /** The device may have gone while the admission awaited the platform. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #arm(ms: number, fire: () => void): void {
+    this.#disarm();
+    this.#timer = setTimeout(fire, ms);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
