@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { Exit, isGateError } from '../errors.ts';
+import { register as registerDemo } from '../demo/demo.ts';
 import { register as registerRun } from './run.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
 
   registerRun(program);
+  registerDemo(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
