@@ -12,7 +12,7 @@ export interface BasicMqtt {
   password?: string;
 }
 
-/** What a test (or a REST create call) asks for; an ACCESS_TOKEN without a token gets a random one. */
+/** What a test or a REST create asks for; ACCESS_TOKEN without a token gets a random one. */
 export type CredentialsSpec =
   | { type: 'ACCESS_TOKEN'; token?: string }
   | ({ type: 'MQTT_BASIC' } & BasicMqtt)
@@ -31,7 +31,7 @@ export interface StoredCredentials {
 
 const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** A random 20-character token like the ones ThingsBoard generates (lower case, as in its examples). */
+/** A random 20-character token like ThingsBoard's (lower case, as in its examples). */
 export function randomToken(): string {
   let token = '';
   for (let i = 0; i < 20; i++) token += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
@@ -71,7 +71,12 @@ export function buildCredentials(spec: CredentialsSpec, now = Date.now()): Store
 
   if (spec.type === 'X509_CERTIFICATE') {
     const body = pemBody(spec.pem);
-    return { ...row, type: 'X509_CERTIFICATE', credentialsId: sha3Hex(body), credentialsValue: body };
+    return {
+      ...row,
+      type: 'X509_CERTIFICATE',
+      credentialsId: sha3Hex(body),
+      credentialsValue: body,
+    };
   }
 
   const basic = checkBasic(spec);
@@ -80,7 +85,13 @@ export function buildCredentials(spec: CredentialsSpec, now = Date.now()): Store
     userName: basic.userName ?? null,
     password: basic.password ?? null,
   });
-  return { ...row, type: 'MQTT_BASIC', credentialsId: basicCredentialsId(basic), credentialsValue: value, basic };
+  return {
+    ...row,
+    type: 'MQTT_BASIC',
+    credentialsId: basicCredentialsId(basic),
+    credentialsValue: value,
+    basic,
+  };
 }
 
 /** Parses the `credentialsValue` JSON string of an MQTT_BASIC create request. */
@@ -98,8 +109,13 @@ export function parseBasicValue(value: unknown): BasicMqtt {
   }
 
   const fields = parsed as Record<string, unknown>;
-  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { clientId: text(fields.clientId), userName: text(fields.userName), password: text(fields.password) };
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' ? v : undefined;
+  return {
+    clientId: text(fields.clientId),
+    userName: text(fields.userName),
+    password: text(fields.password),
+  };
 }
 
 function checkBasic(basic: BasicMqtt): BasicMqtt {
@@ -108,7 +124,8 @@ function checkBasic(basic: BasicMqtt): BasicMqtt {
   if (basic.userName) clean.userName = basic.userName;
   if (basic.password) clean.password = basic.password;
 
-  if (!clean.clientId && !clean.userName) throw badRequest('Both mqtt client id and user name are empty!');
+  if (!clean.clientId && !clean.userName)
+    throw badRequest('Both mqtt client id and user name are empty!');
   if (clean.clientId && clean.password && !clean.userName) {
     throw badRequest('Password cannot be specified along with client id');
   }

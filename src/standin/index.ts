@@ -1,5 +1,5 @@
 // TEST DOUBLE, not part of the gate: a stand-in ThingsBoard for the test suite and `certgate demo`.
-// startStandin() opens its REST API and plain MQTT port on 127.0.0.1 and returns the controls below.
+// startStandin() opens its REST API and plain MQTT port on 127.0.0.1 and returns these controls:
 //
 //   const tb = await startStandin({ username, password, jwtLifetimeSeconds, apiKeys });
 //   tb.restUrl, tb.mqttPort                  where to point certgate
@@ -8,8 +8,9 @@
 //   tb.device(name) / telemetry(name) / attributes(name) / serverAttributes(name)
 //   tb.connects                              every MQTT CONNECT: raw bytes, decoded packet, answer
 //   tb.rest.calls / maxInFlight / setLatency / failNext / clearFailures / down / up / expireJwts
-//   tb.mqtt.down / up / silent / refuseConnects / dropAll / kick / counters / connections
-//   tb.waitFor(predicate) and tb.close()     close() ends every socket and timer; call it in afterEach
+//   tb.mqtt.down / up / silent / proxyProtocol / refuseConnects / dropAll / kick / counters
+//   tb.mqtt.connections                      each TCP connection with its packet order
+//   tb.waitFor(predicate), tb.close()        close() ends every socket and timer; call it in afterEach
 
 import type { CredentialsSpec, StoredCredentials } from './credentials.ts';
 import { JwtIssuer } from './jwt.ts';
@@ -21,7 +22,15 @@ import type { RouteKind } from './rest-types.ts';
 import { Store, type Device, type PublishRecord } from './store.ts';
 import { Waiters } from './waiters.ts';
 
-export type { ConnectRecord, ConnectReason, CredentialsSpec, PublishRecord, RouteKind, StoredCredentials };
+export type { ProxyHeader } from './mqtt-proxy-header.ts';
+export type {
+  ConnectRecord,
+  ConnectReason,
+  CredentialsSpec,
+  PublishRecord,
+  RouteKind,
+  StoredCredentials,
+};
 export { DisconnectReason };
 
 export interface StandinOptions {
@@ -35,6 +44,8 @@ export interface StandinOptions {
   refreshLifetimeSeconds?: number;
   /** Values accepted as `X-Authorization: ApiKey <value>`. */
   apiKeys?: string[];
+  /** MQTT connections must start with a PROXY v1/v2 header (`MQTT_PROXY_PROTOCOL_ENABLED`). */
+  proxyProtocol?: boolean;
   /** Clock for JWT `iat`/`exp` checks; default Date.now. */
   now?: () => number;
 }
@@ -69,7 +80,12 @@ export interface RestControls {
   readonly maxInFlight: number;
   readonly listening: boolean;
   setLatency(ms: number, route?: RouteKind): void;
-  failNext(status: number, count?: number, headers?: Record<string, string>, route?: RouteKind): void;
+  failNext(
+    status: number,
+    count?: number,
+    headers?: Record<string, string>,
+    route?: RouteKind,
+  ): void;
   clearFailures(): void;
   resetCounters(): void;
   down(): Promise<void>;
@@ -84,6 +100,7 @@ export interface MqttControls {
   down(): Promise<void>;
   up(): Promise<void>;
   silent(on: boolean): void;
+  proxyProtocol(on: boolean): void;
   refuseConnects(reason: ConnectReason | undefined): void;
   dropAll(): void;
   kick(deviceName: string, reasonCode?: number): void;
@@ -124,8 +141,13 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     refreshSeconds: options.refreshLifetimeSeconds ?? 604_800,
     now: options.now ?? Date.now,
   });
-  const rest = new RestServer({ store, jwt, admin: { username, password }, apiKeys: new Set(apiKeys) });
-  const mqtt = new MqttServer(store);
+  const rest = new RestServer({
+    store,
+    jwt,
+    admin: { username, password },
+    apiKeys: new Set(apiKeys),
+  });
+  const mqtt = new MqttServer(store, options.proxyProtocol ?? false);
   const waiters = new Waiters();
 
   await rest.up();
@@ -167,13 +189,23 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   };
 }
 
-function addDevice(store: Store, name: string, options: AddDeviceOptions = {}): { id: string; token?: string } {
+function addDevice(
+  store: Store,
+  name: string,
+  options: AddDeviceOptions = {},
+): { id: string; token?: string } {
   const profile = options.profile ? store.profileByName(options.profile) : store.defaultProfile();
   if (!profile) throw new Error(`stand-in: no device profile named ${options.profile}`);
 
   const credentials = options.credentials ?? { type: 'ACCESS_TOKEN', token: options.token };
-  const device = store.addDevice({ name, label: options.label ?? null, profileId: profile.id, credentials });
-  const token = device.credentials.type === 'ACCESS_TOKEN' ? device.credentials.credentialsId : undefined;
+  const device = store.addDevice({
+    name,
+    label: options.label ?? null,
+    profileId: profile.id,
+    credentials,
+  });
+  const token =
+    device.credentials.type === 'ACCESS_TOKEN' ? device.credentials.credentialsId : undefined;
   return token === undefined ? { id: device.id } : { id: device.id, token };
 }
 
@@ -209,10 +241,18 @@ function mustFind(store: Store, name: string): Device {
 
 function restControls(rest: RestServer, jwt: JwtIssuer): RestControls {
   return {
-    get calls() { return rest.calls; },
-    get inFlight() { return rest.inFlight; },
-    get maxInFlight() { return rest.maxInFlight; },
-    get listening() { return rest.listening; },
+    get calls() {
+      return rest.calls;
+    },
+    get inFlight() {
+      return rest.inFlight;
+    },
+    get maxInFlight() {
+      return rest.maxInFlight;
+    },
+    get listening() {
+      return rest.listening;
+    },
     setLatency: (ms, route) => rest.setLatency(ms, route),
     failNext: (status, count, headers, route) => rest.failNext(status, count, headers, route),
     clearFailures: () => rest.clearFailures(),
@@ -225,11 +265,16 @@ function restControls(rest: RestServer, jwt: JwtIssuer): RestControls {
 
 function mqttControls(mqtt: MqttServer): MqttControls {
   return {
-    get counters() { return mqtt.counters; },
-    get connections() { return mqtt.connections; },
+    get counters() {
+      return mqtt.counters;
+    },
+    get connections() {
+      return mqtt.connections;
+    },
     down: () => mqtt.down(),
     up: () => mqtt.up(),
     silent: (on) => mqtt.silent(on),
+    proxyProtocol: (on) => mqtt.proxyProtocol(on),
     refuseConnects: (reason) => mqtt.refuseConnects(reason),
     dropAll: () => mqtt.dropAll(),
     kick: (name, reasonCode) => mqtt.kickDevice(name, reasonCode),

@@ -78,7 +78,8 @@ export class JwtIssuer {
     if (!claims) return { ok: false, reason: 'malformed' };
 
     // ThingsBoard treats a bad signature like an expired token (errorCode 11).
-    if (!this.#signatureMatches(`${parts[0]}.${parts[1]}`, parts[2] ?? '')) return { ok: false, reason: 'expired' };
+    if (!this.#signatureMatches(`${parts[0]}.${parts[1]}`, parts[2] ?? ''))
+      return { ok: false, reason: 'expired' };
     if (this.#expired.has(token)) return { ok: false, reason: 'expired' };
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.#options.now()) {
       return { ok: false, reason: 'expired' };
@@ -127,7 +128,9 @@ function base64url(text: string): string {
 function decodeClaims(part: string): Record<string, unknown> | undefined {
   try {
     const claims: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined;
+    return typeof claims === 'object' && claims !== null
+      ? (claims as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -41,30 +41,43 @@ export function judgeConnect(store: Store, packet: IConnectPacket): ConnectVerdi
   const username = packet.username ?? '';
   const password = packet.password?.toString('utf8');
 
-  if (username === 'provision' || clientId === 'provision') return { reason: 'accepted', provisioning: true };
+  if (username === 'provision' || clientId === 'provision')
+    return { reason: 'accepted', provisioning: true };
   if (username === '') return judgeWithoutUsername(store, clientId, password);
 
   return judgeWithUsername(store, clientId, username, password);
 }
 
 /** No username: only a clientId-only MQTT_BASIC credential can match (§3.3 rule 1). */
-function judgeWithoutUsername(store: Store, clientId: string, password: string | undefined): ConnectVerdict {
+function judgeWithoutUsername(
+  store: Store,
+  clientId: string,
+  password: string | undefined,
+): ConnectVerdict {
   if (password !== undefined) return refuse('bad-username-or-password');
   if (clientId === '') return refuse('not-authorized');
 
   const device = store.deviceByCredentialsId(sha3Hex(clientId));
   const basic = device?.credentials.basic;
-  if (!device || device.credentials.type !== 'MQTT_BASIC' || basic?.userName) return refuse('identifier-rejected');
+  if (!device || device.credentials.type !== 'MQTT_BASIC' || basic?.userName)
+    return refuse('identifier-rejected');
 
   return accept(device);
 }
 
 /** Username present: `clientId|username` MQTT_BASIC first, then the username as a credentialsId. */
-function judgeWithUsername(store: Store, clientId: string, username: string, password?: string): ConnectVerdict {
-  const pair = clientId === '' ? undefined : store.deviceByCredentialsId(sha3Hex(`${clientId}|${username}`));
+function judgeWithUsername(
+  store: Store,
+  clientId: string,
+  username: string,
+  password?: string,
+): ConnectVerdict {
+  const pair =
+    clientId === '' ? undefined : store.deviceByCredentialsId(sha3Hex(`${clientId}|${username}`));
   if (pair?.credentials.type === 'MQTT_BASIC') {
     const stored = pair.credentials.basic ?? {};
-    if (stored.clientId !== clientId || stored.userName !== username) return refuse('bad-username-or-password');
+    if (stored.clientId !== clientId || stored.userName !== username)
+      return refuse('bad-username-or-password');
     if (stored.password && stored.password !== password) return refuse('bad-username-or-password');
     return accept(pair);
   }

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet';
 import { connackCode, judgeConnect, type ConnectVerdict, type ConnectReason } from './mqtt-auth.ts';
 import { PacketFramer } from './mqtt-framer.ts';
+import { readProxyHeader, type ProxyHeader } from './mqtt-proxy-header.ts';
 import type { Device, Store } from './store.ts';
 
 /** A CONNECT exactly as received, with what the stand-in answered. */
@@ -18,6 +19,8 @@ export interface ConnectRecord {
   returnCode: number;
   device?: string;
   provisioning: boolean;
+  /** The client address from the PROXY protocol header, when the stand-in expects one. */
+  proxyHeader?: ProxyHeader;
   at: number;
 }
 
@@ -37,16 +40,20 @@ export class MqttConnection {
   /** Packet types in the order they arrived (`connect`, `publish`, …). */
   readonly packets: string[] = [];
   device: Device | undefined;
+  proxyHeader: ProxyHeader | undefined;
   #socket: Socket;
   #hub: MqttHub;
   #framer = new PacketFramer();
   #version = 4;
   #connected = false;
+  /** Bytes of a PROXY protocol header still being read, or undefined when none is expected. */
+  #headerBytes: Buffer | undefined;
 
-  constructor(id: number, socket: Socket, hub: MqttHub) {
+  constructor(id: number, socket: Socket, hub: MqttHub, expectProxyHeader: boolean) {
     this.id = id;
     this.#socket = socket;
     this.#hub = hub;
+    this.#headerBytes = expectProxyHeader ? Buffer.alloc(0) : undefined;
 
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => socket.destroy());
@@ -70,7 +77,8 @@ export class MqttConnection {
 
   #onData(chunk: Buffer): void {
     try {
-      for (const raw of this.#framer.push(chunk)) {
+      const bytes = this.#headerBytes ? this.#readHeader(chunk) : chunk;
+      for (const raw of this.#framer.push(bytes)) {
         if (this.#socket.destroyed) return;
         this.#onPacket(raw);
       }
@@ -78,6 +86,19 @@ export class MqttConnection {
       // A decode failure closes the connection without a CONNACK (thingsboard.md §5.3).
       this.#socket.destroy();
     }
+  }
+
+  /** Consumes the PROXY header; returns the bytes after it (none while it is incomplete). */
+  #readHeader(chunk: Buffer): Buffer {
+    const read = readProxyHeader(Buffer.concat([this.#headerBytes ?? Buffer.alloc(0), chunk]));
+    if (!read.complete) {
+      this.#headerBytes = Buffer.concat([this.#headerBytes ?? Buffer.alloc(0), chunk]);
+      return Buffer.alloc(0);
+    }
+
+    this.proxyHeader = read.header;
+    this.#headerBytes = undefined;
+    return read.rest;
   }
 
   #onPacket(raw: Buffer): void {
@@ -89,7 +110,8 @@ export class MqttConnection {
 
     if (packet.cmd === 'publish') return this.#onPublish(packet);
     if (packet.cmd === 'pingreq') return this.#send({ cmd: 'pingresp' });
-    if (packet.cmd === 'pubrel') return this.#send({ cmd: 'pubcomp', messageId: packet.messageId ?? 0 });
+    if (packet.cmd === 'pubrel')
+      return this.#send({ cmd: 'pubcomp', messageId: packet.messageId ?? 0 });
     if (packet.cmd === 'subscribe') {
       const granted = packet.subscriptions.map((s) => Math.min(s.qos, 1));
       return this.#send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
@@ -118,6 +140,7 @@ export class MqttConnection {
       returnCode,
       ...(verdict.device ? { device: verdict.device.name } : {}),
       provisioning: verdict.provisioning,
+      ...(this.proxyHeader ? { proxyHeader: this.proxyHeader } : {}),
       at: Date.now(),
     });
     if (silent) return;
@@ -152,7 +175,13 @@ export class MqttConnection {
 
     // LIMITATION: a provisioning session's `/provision/request` is recorded in the packet list
     // only; the stand-in never answers on `/provision/response`.
-    this.device?.published.push({ topic: packet.topic, payload: parsePayload(payload), raw: payload, qos: packet.qos, at: Date.now() });
+    this.device?.published.push({
+      topic: packet.topic,
+      payload: parsePayload(payload),
+      raw: payload,
+      qos: packet.qos,
+      at: Date.now(),
+    });
 
     const messageId = packet.messageId ?? 0;
     if (packet.qos === 1) this.#send({ cmd: 'puback', messageId });

@@ -33,7 +33,7 @@ export class PacketFramer {
     return packets;
   }
 
-  /** Total size of the packet at the head of the buffer, or undefined while its header is partial. */
+  /** Size of the packet at the head of the buffer; undefined while its header is partial. */
   #nextPacketSize(): number | undefined {
     let remaining = 0;
     let multiplier = 1;
@@ -51,7 +51,8 @@ export class PacketFramer {
   }
 
   #checked(remaining: number): number {
-    if (remaining > this.#maxRemaining) throw new FrameError(`packet of ${remaining} bytes is over the limit`);
+    if (remaining > this.#maxRemaining)
+      throw new FrameError(`packet of ${remaining} bytes is over the limit`);
     return remaining;
   }
 }

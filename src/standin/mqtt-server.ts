@@ -21,14 +21,18 @@ export class MqttServer implements MqttHub {
   #server: Server;
   #port = 0;
   #silent = false;
+  #proxyProtocol: boolean;
   #refusal: ConnectReason | undefined;
   #sessions = new Map<string, MqttConnection>();
   #open = new Set<MqttConnection>();
 
-  constructor(store: Store) {
+  constructor(store: Store, proxyProtocol = false) {
     this.store = store;
+    this.#proxyProtocol = proxyProtocol;
     this.#server = createServer((socket) => this.#accept(socket));
-    store.on('credentialsRevoked', (device) => this.kickDevice(device.name, DisconnectReason.administrativeAction));
+    store.on('credentialsRevoked', (device) =>
+      this.kickDevice(device.name, DisconnectReason.administrativeAction),
+    );
   }
 
   get port(): number {
@@ -58,6 +62,11 @@ export class MqttServer implements MqttHub {
   /** While on, CONNECTs are recorded but never answered. */
   silent(on: boolean): void {
     this.#silent = on;
+  }
+
+  /** Whether new connections must start with a PROXY protocol header (v1 or v2). */
+  proxyProtocol(on: boolean): void {
+    this.#proxyProtocol = on;
   }
 
   /** Refuses every CONNECT with this reason (e.g. `server-unavailable`) until set to undefined. */
@@ -114,7 +123,12 @@ export class MqttServer implements MqttHub {
   }
 
   #accept(socket: Socket): void {
-    const connection = new MqttConnection(this.connections.length + 1, socket, this);
+    const connection = new MqttConnection(
+      this.connections.length + 1,
+      socket,
+      this,
+      this.#proxyProtocol,
+    );
     this.connections.push(connection);
     this.#open.add(connection);
 

@@ -13,10 +13,16 @@ export function login(request: RouteRequest, deps: RouteDeps): Reply {
   if (request.method !== 'POST') throw unauthorized('Authentication method not supported');
 
   const { username, password } = bodyObject(request.body);
-  if (typeof username !== 'string' || username.trim() === '' || typeof password !== 'string' || password === '') {
+  if (
+    typeof username !== 'string' ||
+    username.trim() === '' ||
+    typeof password !== 'string' ||
+    password === ''
+  ) {
     throw unauthorized();
   }
-  if (username !== deps.admin.username || password !== deps.admin.password) throw unauthorized(BAD_CREDENTIALS);
+  if (username !== deps.admin.username || password !== deps.admin.password)
+    throw unauthorized(BAD_CREDENTIALS);
 
   return { status: 200, body: deps.jwt.issuePair(adminUser(deps)) };
 }
@@ -46,7 +52,8 @@ export function authenticate(headers: IncomingHttpHeaders, deps: RouteDeps): voi
   if (!header) throw unauthorized();
 
   if (header.startsWith('ApiKey ')) {
-    if (!deps.apiKeys.has(header.slice('ApiKey '.length).trim())) throw unauthorized(BAD_CREDENTIALS);
+    if (!deps.apiKeys.has(header.slice('ApiKey '.length).trim()))
+      throw unauthorized(BAD_CREDENTIALS);
     return;
   }
   if (!header.startsWith('Bearer ')) throw unauthorized();

@@ -32,7 +32,10 @@ export function deviceList(request: RouteRequest, deps: RouteDeps): Reply {
     .filter((d) => !type || deps.store.profileById(d.profileId)?.name === type)
     .sort((a, b) => b.createdTime - a.createdTime)
     .map((d) => deviceJson(deps.store, d));
-  return { status: 200, body: pageJson(devices, intParam(url, 'pageSize', 10), intParam(url, 'page', 0)) };
+  return {
+    status: 200,
+    body: pageJson(devices, intParam(url, 'pageSize', 10), intParam(url, 'page', 0)),
+  };
 }
 
 /** `GET /api/device/{id}`. */
@@ -64,12 +67,17 @@ export function createDevice(request: RouteRequest, deps: RouteDeps): Reply {
 /** `POST /api/device-with-credentials`: both members required; a token is not generated here. */
 export function createDeviceWithCredentials(request: RouteRequest, deps: RouteDeps): Reply {
   const { device, credentials } = bodyObject(request.body);
-  if (typeof device !== 'object' || device === null) throw badRequest('Validation error: device must not be null');
+  if (typeof device !== 'object' || device === null)
+    throw badRequest('Validation error: device must not be null');
   if (typeof credentials !== 'object' || credentials === null) {
     throw badRequest('Validation error: credentials must not be null');
   }
 
-  const saved = saveDevice(deps.store, bodyObject(device), credentialsSpec(bodyObject(credentials)));
+  const saved = saveDevice(
+    deps.store,
+    bodyObject(device),
+    credentialsSpec(bodyObject(credentials)),
+  );
   return { status: 200, body: deviceJson(deps.store, saved) };
 }
 
@@ -98,7 +106,11 @@ function findDevice(store: Store, id: string): Device {
 }
 
 /** Resolves the profile the way `DeviceServiceImpl` does, then saves device and credentials. */
-function saveDevice(store: Store, body: Record<string, unknown>, credentials: CredentialsSpec): Device {
+function saveDevice(
+  store: Store,
+  body: Record<string, unknown>,
+  credentials: CredentialsSpec,
+): Device {
   const profile = resolveProfile(store, body);
   const label = typeof body.label === 'string' ? body.label : null;
   const name = typeof body.name === 'string' ? body.name : '';
@@ -129,7 +141,8 @@ function credentialsSpec(body: Record<string, unknown>): CredentialsSpec {
     if (id.trim() === '') throw badRequest('Device credentials id should be specified!');
     return { type: 'ACCESS_TOKEN', token: id };
   }
-  if (type === 'MQTT_BASIC') return { type: 'MQTT_BASIC', ...parseBasicValue(body.credentialsValue) };
+  if (type === 'MQTT_BASIC')
+    return { type: 'MQTT_BASIC', ...parseBasicValue(body.credentialsValue) };
   if (type === 'X509_CERTIFICATE') {
     if (typeof body.credentialsValue !== 'string' || body.credentialsValue === '') {
       throw badRequest('Device credentials value should be specified!');

@@ -19,5 +19,8 @@ export function profileInfos(request: RouteRequest, deps: RouteDeps): Reply {
     .profiles()
     .filter((p) => p.name.toLowerCase().includes(search))
     .map((p) => profileInfoJson(deps.store, p));
-  return { status: 200, body: pageJson(infos, intParam(url, 'pageSize', 10), intParam(url, 'page', 0)) };
+  return {
+    status: 200,
+    body: pageJson(infos, intParam(url, 'pageSize', 10), intParam(url, 'page', 0)),
+  };
 }

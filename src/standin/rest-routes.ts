@@ -22,16 +22,32 @@ export const routes: Route[] = [
   {
     method: 'GET',
     path: /^\/api\/tenant\/devices$/,
+    query: 'deviceName',
     kind: 'deviceByName',
-    handle: (request, deps) =>
-      request.url.searchParams.has('deviceName') ? deviceByName(request, deps) : deviceList(request, deps),
+    handle: deviceByName,
   },
-  { method: 'GET', path: new RegExp(`^/api/device/${ID}/credentials$`), kind: 'credentials', handle: deviceCredentials },
-  { method: 'GET', path: new RegExp(`^/api/device/${ID}$`), kind: 'deviceById', handle: deviceById },
+  { method: 'GET', path: /^\/api\/tenant\/devices$/, kind: 'deviceList', handle: deviceList },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/device/${ID}/credentials$`),
+    kind: 'credentials',
+    handle: deviceCredentials,
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/api/device/${ID}$`),
+    kind: 'deviceById',
+    handle: deviceById,
+  },
   { method: 'GET', path: /^\/api\/deviceProfile\/names$/, kind: 'profiles', handle: profileNames },
   { method: 'GET', path: /^\/api\/deviceProfileInfos$/, kind: 'profiles', handle: profileInfos },
   { method: 'POST', path: /^\/api\/device$/, kind: 'create', handle: createDevice },
-  { method: 'POST', path: /^\/api\/device-with-credentials$/, kind: 'create', handle: createDeviceWithCredentials },
+  {
+    method: 'POST',
+    path: /^\/api\/device-with-credentials$/,
+    kind: 'create',
+    handle: createDeviceWithCredentials,
+  },
   {
     method: 'POST',
     path: new RegExp(`^/api/plugins/telemetry/DEVICE/${ID}/attributes/${ID}$`),
@@ -47,10 +63,14 @@ export const routes: Route[] = [
 ];
 
 /** The route for a request and its decoded path parameters, or undefined. */
-export function matchRoute(method: string, pathname: string): { route: Route; params: string[] } | undefined {
+export function matchRoute(
+  method: string,
+  url: URL,
+): { route: Route; params: string[] } | undefined {
   for (const route of routes) {
-    const match = route.path.exec(pathname);
+    const match = route.path.exec(url.pathname);
     if (!match || (route.method !== '*' && route.method !== method)) continue;
+    if (route.query !== undefined && !url.searchParams.has(route.query)) continue;
 
     return { route, params: match.slice(1).map((p) => decodeURIComponent(p)) };
   }

@@ -25,7 +25,7 @@ export class RestServer {
   #port = 0;
   #latency = new Map<RouteKind | '*', number>();
   #failure: ForcedFailure | undefined;
-  #timers = new Set<NodeJS.Timeout>();
+  #delays = new Map<NodeJS.Timeout, () => void>();
 
   constructor(deps: RouteDeps) {
     this.#deps = deps;
@@ -67,8 +67,13 @@ export class RestServer {
     this.#latency.set(route ?? '*', ms);
   }
 
-  /** The next `count` requests (of one route kind, if given) get `status` with ThingsBoard's body. */
-  failNext(status: number, count = 1, headers: Record<string, string> = {}, route?: RouteKind): void {
+  /** The next `count` requests (of one route kind, if given) get `status` and TB's body. */
+  failNext(
+    status: number,
+    count = 1,
+    headers: Record<string, string> = {},
+    route?: RouteKind,
+  ): void {
     this.#failure = { status, remaining: count, headers, route };
   }
 
@@ -82,8 +87,12 @@ export class RestServer {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    // Requests still waiting out their latency finish at once; their sockets are gone by then.
+    for (const [timer, resume] of this.#delays) {
+      clearTimeout(timer);
+      resume();
+    }
+    this.#delays.clear();
 
     if (this.#server.listening) await this.down();
   }
@@ -91,7 +100,7 @@ export class RestServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://standin');
     const method = req.method ?? 'GET';
-    const match = matchRoute(method, url.pathname);
+    const match = matchRoute(method, url);
     const kind = match?.route.kind ?? 'other';
 
     this.calls[kind] = (this.calls[kind] ?? 0) + 1;
@@ -102,20 +111,38 @@ export class RestServer {
     if (res.destroyed) return;
 
     const forced = this.#takeFailure(kind);
-    if (forced) return send(res, { status: forced.status, body: forcedErrorBody(forced.status) }, forced.headers);
+    if (forced)
+      return send(
+        res,
+        { status: forced.status, body: forcedErrorBody(forced.status) },
+        forced.headers,
+      );
 
     send(res, this.#route(match, method, url, raw, req));
   }
 
-  #route(match: ReturnType<typeof matchRoute>, method: string, url: URL, raw: string, req: IncomingMessage): Reply {
+  #route(
+    match: ReturnType<typeof matchRoute>,
+    method: string,
+    url: URL,
+    raw: string,
+    req: IncomingMessage,
+  ): Reply {
     try {
       if (!match?.route.public) authenticate(req.headers, this.#deps);
       if (!match) return { status: 404, body: errorBody(404, TbCode.itemNotFound, 'Not Found') };
 
       const body = parseJson(raw);
-      return match.route.handle({ method, url, params: match.params, body, headers: req.headers }, this.#deps);
+      return match.route.handle(
+        { method, url, params: match.params, body, headers: req.headers },
+        this.#deps,
+      );
     } catch (error) {
-      if (error instanceof TbError) return { status: error.status, body: errorBody(error.status, error.errorCode, error.message) };
+      if (error instanceof TbError)
+        return {
+          status: error.status,
+          body: errorBody(error.status, error.errorCode, error.message),
+        };
       return { status: 500, body: errorBody(500, TbCode.general, String(error)) };
     }
   }
@@ -132,10 +159,10 @@ export class RestServer {
 
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.#timers.delete(timer);
+        this.#delays.delete(timer);
         resolve();
       }, ms);
-      this.#timers.add(timer);
+      this.#delays.set(timer, resolve);
     });
   }
 

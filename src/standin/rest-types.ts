@@ -44,6 +44,8 @@ export interface Route {
   method: string;
   path: RegExp;
   kind: RouteKind;
+  /** A query parameter the request must carry to match (Spring's `params = {...}`). */
+  query?: string;
   /** Public routes (login, refresh) skip the X-Authorization check. */
   public?: boolean;
   handle(request: RouteRequest, deps: RouteDeps): Reply;
@@ -57,5 +59,7 @@ export function intParam(url: URL, name: string, fallback: number): number {
 
 /** The body as a plain object, or an empty one when it is anything else. */
 export function bodyObject(body: unknown): Record<string, unknown> {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
 }

@@ -67,5 +67,10 @@ export function pageJson<T>(items: T[], pageSize: number, page: number): object 
   const data = items.slice(start, start + pageSize);
   const totalPages = pageSize > 0 ? Math.ceil(items.length / pageSize) : 0;
 
-  return { data, totalPages, totalElements: items.length, hasNext: start + pageSize < items.length };
+  return {
+    data,
+    totalPages,
+    totalElements: items.length,
+    hasNext: start + pageSize < items.length,
+  };
 }

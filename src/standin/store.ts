@@ -102,9 +102,12 @@ export class Store extends EventEmitter<StoreEvents> {
   /** Creates a device and its credentials in one step, with ThingsBoard's refusals. */
   addDevice(spec: NewDevice): Device {
     const name = spec.name;
-    if (typeof name !== 'string' || name.trim() === '') throw badRequest('Device name should be specified!');
-    if (name.length > 255) throw badRequest('Validation error: name length must be equal or less than 255');
-    if (!this.#profiles.has(spec.profileId)) throw badRequest('Device is referencing non existing device profile!');
+    if (typeof name !== 'string' || name.trim() === '')
+      throw badRequest('Device name should be specified!');
+    if (name.length > 255)
+      throw badRequest('Validation error: name length must be equal or less than 255');
+    if (!this.#profiles.has(spec.profileId))
+      throw badRequest('Device is referencing non existing device profile!');
     if (this.deviceByName(name)) throw badRequest('Device with such name already exists!');
 
     const credentials = buildCredentials(spec.credentials);
@@ -130,7 +133,11 @@ export class Store extends EventEmitter<StoreEvents> {
     const next = buildCredentials(spec);
     this.#checkCredentialsFree(next, device);
 
-    device.credentials = { ...next, id: device.credentials.id, version: device.credentials.version + 1 };
+    device.credentials = {
+      ...next,
+      id: device.credentials.id,
+      version: device.credentials.version + 1,
+    };
     this.emit('credentialsRevoked', device);
     return device.credentials;
   }

@@ -18,7 +18,10 @@ export const TbCode = {
 const defaultsByStatus: Record<number, { errorCode: number; message: string }> = {
   400: { errorCode: TbCode.badRequestParams, message: 'Bad request' },
   401: { errorCode: TbCode.authentication, message: 'Authentication failed' },
-  403: { errorCode: TbCode.permissionDenied, message: "You don't have permission to perform this operation!" },
+  403: {
+    errorCode: TbCode.permissionDenied,
+    message: "You don't have permission to perform this operation!",
+  },
   404: { errorCode: TbCode.itemNotFound, message: "Requested item wasn't found!" },
   409: { errorCode: TbCode.versionConflict, message: 'Version conflict' },
   429: { errorCode: TbCode.tooManyRequests, message: 'Too many requests for current tenant!' },
@@ -46,8 +49,7 @@ export const badRequest = (message: string): TbError =>
 export const unauthorized = (message = 'Authentication failed'): TbError =>
   new TbError(401, TbCode.authentication, message);
 
-export const tokenExpired = (): TbError =>
-  new TbError(401, TbCode.jwtExpired, 'Token has expired');
+export const tokenExpired = (): TbError => new TbError(401, TbCode.jwtExpired, 'Token has expired');
 
 /** The JSON body ThingsBoard sends with every REST error. */
 export function errorBody(status: number, errorCode: number, message: string): object {
@@ -59,5 +61,9 @@ export function forcedErrorBody(status: number): object {
   const known = defaultsByStatus[status];
   if (known) return errorBody(status, known.errorCode, known.message);
 
-  return errorBody(status, TbCode.general, status >= 500 ? 'Service unavailable' : 'Request failed');
+  return errorBody(
+    status,
+    TbCode.general,
+    status >= 500 ? 'Service unavailable' : 'Request failed',
+  );
 }

@@ -27,14 +27,23 @@ export class Waiters {
         else resolve();
       };
       function check(): void {
-        if (predicate()) finish();
-        else if (Date.now() > deadline) finish(new Error(`stand-in: condition not met within ${timeoutMs} ms`));
+        let met: boolean;
+        try {
+          met = predicate();
+        } catch (error) {
+          return finish(error instanceof Error ? error : new Error(String(error)));
+        }
+
+        if (met) finish();
+        else if (Date.now() > deadline)
+          finish(new Error(`stand-in: condition not met within ${timeoutMs} ms`));
       }
       pending.reject = (error) => finish(error);
     });
   }
 
   close(): void {
-    for (const pending of [...this.#pending]) pending.reject(new Error('stand-in: closed while waiting'));
+    for (const pending of [...this.#pending])
+      pending.reject(new Error('stand-in: closed while waiting'));
   }
 }

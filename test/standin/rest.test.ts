@@ -8,14 +8,22 @@ import { startStandin, type Standin } from '../../src/standin/index.ts';
 let tb: Standin;
 
 beforeEach(async () => {
-  tb = await startStandin({ username: 'admin@tenant.test', password: 'secret', apiKeys: ['tb_key1'] });
+  tb = await startStandin({
+    username: 'admin@tenant.test',
+    password: 'secret',
+    apiKeys: ['tb_key1'],
+  });
 });
 
 afterEach(async () => {
   await tb.close();
 });
 
-async function call(method: 'GET' | 'POST', path: string, options: { jwt?: string; header?: string; body?: unknown } = {}) {
+async function call(
+  method: 'GET' | 'POST',
+  path: string,
+  options: { jwt?: string; header?: string; body?: unknown } = {},
+) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.jwt) headers['x-authorization'] = `Bearer ${options.jwt}`;
   if (options.header) headers['x-authorization'] = options.header;
@@ -23,11 +31,17 @@ async function call(method: 'GET' | 'POST', path: string, options: { jwt?: strin
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const res = await request(`${tb.restUrl}${path}`, { method, headers, body });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, json: text ? (JSON.parse(text) as any) : undefined };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    json: text ? (JSON.parse(text) as any) : undefined,
+  };
 }
 
 async function login(): Promise<{ token: string; refreshToken: string }> {
-  const res = await call('POST', '/api/auth/login', { body: { username: 'admin@tenant.test', password: 'secret' } });
+  const res = await call('POST', '/api/auth/login', {
+    body: { username: 'admin@tenant.test', password: 'secret' },
+  });
   expect(res.status).toBe(200);
   return res.json;
 }
@@ -50,16 +64,26 @@ describe('login and JWTs', () => {
   });
 
   it('refuses a wrong password with 401 errorCode 10 and the ThingsBoard body', async () => {
-    const res = await call('POST', '/api/auth/login', { body: { username: 'admin@tenant.test', password: 'nope' } });
+    const res = await call('POST', '/api/auth/login', {
+      body: { username: 'admin@tenant.test', password: 'nope' },
+    });
 
     expect(res.status).toBe(401);
-    expect(res.json).toMatchObject({ status: 401, message: 'Invalid username or password', errorCode: 10 });
+    expect(res.json).toMatchObject({
+      status: 401,
+      message: 'Invalid username or password',
+      errorCode: 10,
+    });
     expect(typeof res.json.timestamp).toBe('number');
   });
 
   it('answers a call without a header with 401 code 10 and a forged token with code 11', async () => {
     const missing = await call('GET', '/api/deviceProfile/names');
-    expect(missing.json).toMatchObject({ status: 401, errorCode: 10, message: 'Authentication failed' });
+    expect(missing.json).toMatchObject({
+      status: 401,
+      errorCode: 10,
+      message: 'Authentication failed',
+    });
 
     const { token } = await login();
     const forged = `${token.slice(0, token.lastIndexOf('.'))}.AAAA`;
@@ -78,7 +102,9 @@ describe('login and JWTs', () => {
     const refreshed = await call('POST', '/api/auth/token', { body: { refreshToken } });
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.token).not.toBe(token);
-    expect((await call('GET', '/api/deviceProfile/names', { jwt: refreshed.json.token })).status).toBe(200);
+    expect(
+      (await call('GET', '/api/deviceProfile/names', { jwt: refreshed.json.token })).status,
+    ).toBe(200);
     expect(tb.rest.calls).toMatchObject({ login: 1, refresh: 1, profiles: 2 });
   });
 
@@ -86,7 +112,9 @@ describe('login and JWTs', () => {
     await tb.close();
     let now = Date.now();
     tb = await startStandin({ jwtLifetimeSeconds: 60, now: () => now });
-    const res = await call('POST', '/api/auth/login', { body: { username: tb.username, password: tb.password } });
+    const res = await call('POST', '/api/auth/login', {
+      body: { username: tb.username, password: tb.password },
+    });
     const { token, refreshToken } = res.json;
 
     now += 61_000;
@@ -98,7 +126,9 @@ describe('login and JWTs', () => {
   });
 
   it('accepts a configured API key and refuses an unknown one with code 10', async () => {
-    expect((await call('GET', '/api/deviceProfile/names', { header: 'ApiKey tb_key1' })).status).toBe(200);
+    expect(
+      (await call('GET', '/api/deviceProfile/names', { header: 'ApiKey tb_key1' })).status,
+    ).toBe(200);
 
     const res = await call('GET', '/api/deviceProfile/names', { header: 'ApiKey tb_other' });
     expect(res.json).toMatchObject({ status: 401, errorCode: 10 });
@@ -137,56 +167,95 @@ describe('devices and credentials', () => {
 
     const res = await call('GET', '/api/tenant/devices?deviceName=sensor-1', { jwt });
     expect(res.status).toBe(404);
-    expect(res.json).toMatchObject({ status: 404, message: "Requested item wasn't found!", errorCode: 32 });
+    expect(res.json).toMatchObject({
+      status: 404,
+      message: "Requested item wasn't found!",
+      errorCode: 32,
+    });
   });
 
   it('returns MQTT_BASIC and X509 credentials in their stored shapes', async () => {
-    const basic = tb.addDevice('basic', { credentials: { type: 'MQTT_BASIC', clientId: 'c1', userName: 'u1', password: 'p1' } });
-    const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\r\nAAAA\n-----END CERTIFICATE-----\n';
+    const basic = tb.addDevice('basic', {
+      credentials: { type: 'MQTT_BASIC', clientId: 'c1', userName: 'u1', password: 'p1' },
+    });
+    const pem =
+      '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\r\nAAAA\n-----END CERTIFICATE-----\n';
     const x509 = tb.addDevice('x509', { credentials: { type: 'X509_CERTIFICATE', pem } });
     const { token: jwt } = await login();
 
     const b = await call('GET', `/api/device/${basic.id}/credentials`, { jwt });
     expect(b.json.credentialsType).toBe('MQTT_BASIC');
-    expect(JSON.parse(b.json.credentialsValue)).toEqual({ clientId: 'c1', userName: 'u1', password: 'p1' });
+    expect(JSON.parse(b.json.credentialsValue)).toEqual({
+      clientId: 'c1',
+      userName: 'u1',
+      password: 'p1',
+    });
     expect(b.json.credentialsId).toMatch(/^[0-9a-f]{64}$/);
 
     const x = await call('GET', `/api/device/${x509.id}/credentials`, { jwt });
-    expect(x.json).toMatchObject({ credentialsType: 'X509_CERTIFICATE', credentialsValue: 'MIIBszCCAVmgAwIBAgIUAAAA' });
+    expect(x.json).toMatchObject({
+      credentialsType: 'X509_CERTIFICATE',
+      credentialsValue: 'MIIBszCCAVmgAwIBAgIUAAAA',
+    });
   });
 
   it('creates a device with a given token, refuses a duplicate name with 400 code 31', async () => {
     const profile = tb.addProfile('Temperature Sensor');
     const { token: jwt } = await login();
-    const body = { name: 'dev-1', deviceProfileId: { entityType: 'DEVICE_PROFILE', id: profile.id } };
+    const body = {
+      name: 'dev-1',
+      deviceProfileId: { entityType: 'DEVICE_PROFILE', id: profile.id },
+    };
 
-    const created = await call('POST', '/api/device?accessToken=tok12345678901234567', { jwt, body });
+    const created = await call('POST', '/api/device?accessToken=tok12345678901234567', {
+      jwt,
+      body,
+    });
     expect(created.status).toBe(200);
     expect(created.json).toMatchObject({ name: 'dev-1', type: 'Temperature Sensor' });
     expect(tb.device('dev-1')?.token).toBe('tok12345678901234567');
 
     const again = await call('POST', '/api/device', { jwt, body });
     expect(again.status).toBe(400);
-    expect(again.json).toMatchObject({ errorCode: 31, message: 'Device with such name already exists!' });
+    expect(again.json).toMatchObject({
+      errorCode: 31,
+      message: 'Device with such name already exists!',
+    });
   });
 
   it('refuses a create that names an unknown profile', async () => {
     const { token: jwt } = await login();
-    const body = { name: 'dev-2', deviceProfileId: { entityType: 'DEVICE_PROFILE', id: crypto.randomUUID() } };
+    const body = {
+      name: 'dev-2',
+      deviceProfileId: { entityType: 'DEVICE_PROFILE', id: crypto.randomUUID() },
+    };
 
     const res = await call('POST', '/api/device', { jwt, body });
-    expect(res.json).toMatchObject({ status: 400, errorCode: 31, message: 'Device is referencing non existing device profile!' });
+    expect(res.json).toMatchObject({
+      status: 400,
+      errorCode: 31,
+      message: 'Device is referencing non existing device profile!',
+    });
   });
 
   it('creates a device with credentials and demands the token there', async () => {
     const { token: jwt } = await login();
     const device = { name: 'dev-3' };
 
-    const missing = await call('POST', '/api/device-with-credentials', { jwt, body: { device, credentials: { credentialsType: 'ACCESS_TOKEN' } } });
-    expect(missing.json).toMatchObject({ status: 400, message: 'Device credentials id should be specified!' });
+    const missing = await call('POST', '/api/device-with-credentials', {
+      jwt,
+      body: { device, credentials: { credentialsType: 'ACCESS_TOKEN' } },
+    });
+    expect(missing.json).toMatchObject({
+      status: 400,
+      message: 'Device credentials id should be specified!',
+    });
 
     const credentials = { credentialsType: 'ACCESS_TOKEN', credentialsId: 'abc' };
-    const ok = await call('POST', '/api/device-with-credentials', { jwt, body: { device, credentials } });
+    const ok = await call('POST', '/api/device-with-credentials', {
+      jwt,
+      body: { device, credentials },
+    });
     expect(ok.status).toBe(200);
     expect(tb.device('dev-3')?.token).toBe('abc');
     expect(tb.rest.calls.create).toBe(2);
@@ -197,9 +266,15 @@ describe('devices and credentials', () => {
     const { token: jwt } = await login();
 
     const path = `/api/plugins/telemetry/DEVICE/${id}/attributes/SERVER_SCOPE`;
-    const res = await call('POST', path, { jwt, body: { certFingerprint: 'ab:cd', provisionState: 'provisioned' } });
+    const res = await call('POST', path, {
+      jwt,
+      body: { certFingerprint: 'ab:cd', provisionState: 'provisioned' },
+    });
     expect(res.status).toBe(200);
-    expect(tb.serverAttributes('attr-dev')).toEqual({ certFingerprint: 'ab:cd', provisionState: 'provisioned' });
+    expect(tb.serverAttributes('attr-dev')).toEqual({
+      certFingerprint: 'ab:cd',
+      provisionState: 'provisioned',
+    });
   });
 });
 
@@ -210,11 +285,20 @@ describe('profiles', () => {
     const { token: jwt } = await login();
 
     const names = await call('GET', '/api/deviceProfile/names', { jwt });
-    expect(names.json.map((p: { name: string }) => p.name)).toEqual(['default', 'Gate Devices', 'thermostats']);
+    expect(names.json.map((p: { name: string }) => p.name)).toEqual([
+      'default',
+      'Gate Devices',
+      'thermostats',
+    ]);
 
-    const infos = await call('GET', '/api/deviceProfileInfos?pageSize=10&page=0&textSearch=GATE', { jwt });
+    const infos = await call('GET', '/api/deviceProfileInfos?pageSize=10&page=0&textSearch=GATE', {
+      jwt,
+    });
     expect(infos.json).toMatchObject({ totalElements: 1, totalPages: 1, hasNext: false });
-    expect(infos.json.data[0]).toMatchObject({ name: 'Gate Devices', id: { entityType: 'DEVICE_PROFILE' } });
+    expect(infos.json.data[0]).toMatchObject({
+      name: 'Gate Devices',
+      id: { entityType: 'DEVICE_PROFILE' },
+    });
   });
 });
 
@@ -255,7 +339,9 @@ describe('test controls', () => {
 
   it('goes down (connections refused) and comes back on the same URL', async () => {
     await tb.rest.down();
-    await expect(call('GET', '/api/deviceProfile/names')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(call('GET', '/api/deviceProfile/names')).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
 
     await tb.rest.up();
     expect((await call('GET', '/api/deviceProfile/names')).status).toBe(401);
