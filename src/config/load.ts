@@ -7,7 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { buildTrust, type Trust } from '../auth/index.ts';
 import type { LoadProblem } from '../auth/types.ts';
 import { GateError } from '../errors.ts';
-import { configSchema, type ConfigFile } from './schema.ts';
+import { configSchema, routeSchema, type ConfigFile } from './schema.ts';
 import type { GateConfig, RouteConfig } from './types.ts';
 
 export interface Overrides {
@@ -41,6 +41,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ key: keyOf(issue.path), message: issue.message });
+    problems.push(...checkValidRoutes(raw.routes, path));
     throw invalid(path, problems);
   }
 
@@ -53,6 +54,25 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 
   if (problems.length > 0 || built.trust === null) throw invalid(path, problems);
   return { config, trust: built.trust, warnings: built.warnings };
+}
+
+/**
+ * When the file as a whole fails its schema, the routes that are well-formed still get their
+ * files and patterns checked, so that every mistake is reported in one go.
+ */
+function checkValidRoutes(routes: unknown, path: string): LoadProblem[] {
+  if (!Array.isArray(routes)) return [];
+  const valid: RouteConfig[] = [];
+  const indexOf: number[] = [];
+  for (const [i, candidate] of routes.entries()) {
+    const route = routeSchema.safeParse(candidate);
+    if (!route.success) continue;
+    valid.push(resolveRoute(route.data, path));
+    indexOf.push(i);
+  }
+  if (valid.length === 0) return [];
+  const { problems } = buildTrust(valid, { keyPrefix: 'routes' });
+  return problems.map((p) => ({ ...p, key: p.key.replace(/^routes\[(\d+)\]/, (_m, k: string) => `routes[${indexOf[Number(k)]}]`) }));
 }
 
 /** `routes[0].trustAnchors[1]` from zod's path array. */
@@ -104,12 +124,7 @@ export function hostPort(flag: string, value: string, problems: LoadProblem[]): 
 
 function resolvePaths(file: ConfigFile, path: string): GateConfig {
   const at = (p: string): string => resolve(dirname(path), p);
-  const routes: RouteConfig[] = file.routes.map((r) => ({
-    ...r,
-    trustAnchors: r.trustAnchors.map(at),
-    intermediates: r.intermediates.map(at),
-    crls: r.crls.map(at),
-  }));
+  const routes = file.routes.map((r) => resolveRoute(r, path));
 
   return {
     file: path,
@@ -127,6 +142,11 @@ function resolvePaths(file: ConfigFile, path: string): GateConfig {
     routes,
     logLevel: file.logLevel,
   };
+}
+
+function resolveRoute(route: ConfigFile['routes'][number], path: string): RouteConfig {
+  const at = (p: string): string => resolve(dirname(path), p);
+  return { ...route, trustAnchors: route.trustAnchors.map(at), intermediates: route.intermediates.map(at), crls: route.crls.map(at) };
 }
 
 function readPassword(file: ConfigFile, path: string, options: LoadOptions, problems: LoadProblem[]): string {

@@ -4,10 +4,12 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
+// 0 asks the system for a free port (tests, the demo).
+const listenPort = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const file = z.string().min(1);
 
-const route = z.strictObject({
+export const routeSchema = z.strictObject({
   name: z.string().min(1),
   trustAnchors: z.array(file).min(1),
   intermediates: z.array(file).default([]),
@@ -26,7 +28,7 @@ const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
 export const configSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().min(1).default('0.0.0.0'),
-    port: port.default(8883),
+    port: listenPort.default(8883),
   }),
   tls: z.strictObject({
     cert: file,
@@ -57,7 +59,7 @@ export const configSchema = z.strictObject({
     tokenTtlSeconds: seconds.default(300),
     maxEntries: z.number().int().min(1).default(100_000),
   }).prefault({}),
-  routes: z.array(route).min(1),
+  routes: z.array(routeSchema).min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -78,8 +78,9 @@ describe('each mistake is named by its key', () => {
   });
 
   test('all mistakes are reported at once', async () => {
-    const found = await problems({ ...good, listen: { port: 0 }, upstream: {}, routes: [{ ...route(), deviceProfile: 7 }] });
-    expect(found.length).toBeGreaterThanOrEqual(3);
+    const found = await problems({ ...good, listen: { port: -1 }, upstream: {}, routes: [{ ...route(), deviceProfile: 7 }, { ...route(), subjectPattern: '[' }] });
+    expect(found.length, found.join('\n')).toBeGreaterThanOrEqual(4);
+    expect(found.some((p) => p.startsWith('routes[1].subjectPattern:'))).toBe(true);
   });
 });
 
