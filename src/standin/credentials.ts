@@ -124,8 +124,9 @@ function checkBasic(basic: BasicMqtt): BasicMqtt {
   if (basic.userName) clean.userName = basic.userName;
   if (basic.password) clean.password = basic.password;
 
-  if (!clean.clientId && !clean.userName)
+  if (!clean.clientId && !clean.userName) {
     throw badRequest('Both mqtt client id and user name are empty!');
+  }
   if (clean.clientId && clean.password && !clean.userName) {
     throw badRequest('Password cannot be specified along with client id');
   }

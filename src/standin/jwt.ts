@@ -78,8 +78,9 @@ export class JwtIssuer {
     if (!claims) return { ok: false, reason: 'malformed' };
 
     // ThingsBoard treats a bad signature like an expired token (errorCode 11).
-    if (!this.#signatureMatches(`${parts[0]}.${parts[1]}`, parts[2] ?? ''))
+    if (!this.#signatureMatches(`${parts[0]}.${parts[1]}`, parts[2] ?? '')) {
       return { ok: false, reason: 'expired' };
+    }
     if (this.#expired.has(token)) return { ok: false, reason: 'expired' };
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.#options.now()) {
       return { ok: false, reason: 'expired' };

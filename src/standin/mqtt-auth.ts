@@ -41,8 +41,9 @@ export function judgeConnect(store: Store, packet: IConnectPacket): ConnectVerdi
   const username = packet.username ?? '';
   const password = packet.password?.toString('utf8');
 
-  if (username === 'provision' || clientId === 'provision')
+  if (username === 'provision' || clientId === 'provision') {
     return { reason: 'accepted', provisioning: true };
+  }
   if (username === '') return judgeWithoutUsername(store, clientId, password);
 
   return judgeWithUsername(store, clientId, username, password);
@@ -59,8 +60,9 @@ function judgeWithoutUsername(
 
   const device = store.deviceByCredentialsId(sha3Hex(clientId));
   const basic = device?.credentials.basic;
-  if (!device || device.credentials.type !== 'MQTT_BASIC' || basic?.userName)
+  if (!device || device.credentials.type !== 'MQTT_BASIC' || basic?.userName) {
     return refuse('identifier-rejected');
+  }
 
   return accept(device);
 }
@@ -76,8 +78,9 @@ function judgeWithUsername(
     clientId === '' ? undefined : store.deviceByCredentialsId(sha3Hex(`${clientId}|${username}`));
   if (pair?.credentials.type === 'MQTT_BASIC') {
     const stored = pair.credentials.basic ?? {};
-    if (stored.clientId !== clientId || stored.userName !== username)
+    if (stored.clientId !== clientId || stored.userName !== username) {
       return refuse('bad-username-or-password');
+    }
     if (stored.password && stored.password !== password) return refuse('bad-username-or-password');
     return accept(pair);
   }

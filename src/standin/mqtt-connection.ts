@@ -46,6 +46,8 @@ export class MqttConnection {
   #framer = new PacketFramer();
   #version = 4;
   #connected = false;
+  /** Told to stay silent: the CONNECT got no answer, and later packets are ignored too. */
+  #unanswered = false;
   /** Bytes of a PROXY protocol header still being read, or undefined when none is expected. */
   #headerBytes: Buffer | undefined;
 
@@ -67,7 +69,6 @@ export class MqttConnection {
   /** Ends the session as ThingsBoard does: MQTT 5 clients first get DISCONNECT with a reason. */
   kick(reasonCode: number): void {
     if (this.#version === 5 && this.#connected) this.#send({ cmd: 'disconnect', reasonCode });
-    this.#socket.end();
     this.#socket.destroySoon();
   }
 
@@ -106,21 +107,38 @@ export class MqttConnection {
     this.packets.push(packet.cmd);
 
     if (packet.cmd === 'connect') return this.#onConnect(raw, packet);
+    if (this.#unanswered) return;
     if (!this.#connected) return void this.#socket.destroy();
 
-    if (packet.cmd === 'publish') return this.#onPublish(packet);
-    if (packet.cmd === 'pingreq') return this.#send({ cmd: 'pingresp' });
-    if (packet.cmd === 'pubrel')
-      return this.#send({ cmd: 'pubcomp', messageId: packet.messageId ?? 0 });
-    if (packet.cmd === 'subscribe') {
-      const granted = packet.subscriptions.map((s) => Math.min(s.qos, 1));
-      return this.#send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
+    this.#onSessionPacket(packet);
+  }
+
+  /** Packets after a successful CONNECT; ThingsBoard grants QoS 1 at most. */
+  #onSessionPacket(packet: Packet): void {
+    const messageId = packet.messageId ?? 0;
+
+    switch (packet.cmd) {
+      case 'publish':
+        return this.#onPublish(packet);
+      case 'pingreq':
+        return this.#send({ cmd: 'pingresp' });
+      case 'pubrel':
+        return this.#send({ cmd: 'pubcomp', messageId });
+      case 'subscribe': {
+        const granted = packet.subscriptions.map((s) => Math.min(s.qos, 1));
+        return this.#send({ cmd: 'suback', messageId, granted });
+      }
+      case 'unsubscribe':
+        return this.#send({
+          cmd: 'unsuback',
+          messageId,
+          granted: packet.unsubscriptions.map(() => 0),
+        });
+      case 'disconnect':
+        return void this.#socket.destroy();
+      default:
+        return;
     }
-    if (packet.cmd === 'unsubscribe') {
-      const granted = packet.unsubscriptions.map(() => 0);
-      return this.#send({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted });
-    }
-    if (packet.cmd === 'disconnect') return void this.#socket.destroy();
   }
 
   #onConnect(raw: Buffer, packet: IConnectPacket): void {
@@ -143,7 +161,10 @@ export class MqttConnection {
       ...(this.proxyHeader ? { proxyHeader: this.proxyHeader } : {}),
       at: Date.now(),
     });
-    if (silent) return;
+    if (silent) {
+      this.#unanswered = true;
+      return;
+    }
 
     this.#answerConnect(packet, verdict, returnCode);
   }
@@ -160,7 +181,7 @@ export class MqttConnection {
     if (verdict.reason !== 'accepted') {
       this.#send({ cmd: 'connack', sessionPresent, returnCode, reasonCode: returnCode });
       if (this.#version === 5) this.#send({ cmd: 'disconnect', reasonCode: returnCode });
-      this.#socket.end();
+      this.#socket.destroySoon();
       return;
     }
 

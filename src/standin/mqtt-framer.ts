@@ -51,8 +51,9 @@ export class PacketFramer {
   }
 
   #checked(remaining: number): number {
-    if (remaining > this.#maxRemaining)
+    if (remaining > this.#maxRemaining) {
       throw new FrameError(`packet of ${remaining} bytes is over the limit`);
+    }
     return remaining;
   }
 }

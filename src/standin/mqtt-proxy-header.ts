@@ -68,12 +68,14 @@ function readV2(buffer: Buffer): HeaderRead {
   const command = buffer[12] ?? 0;
   const family = buffer[13] ?? 0;
   if (command >> 4 !== 2) throw new FrameError('PROXY v2 header with a bad version');
-  if ((command & 0x0f) !== 1)
+  if ((command & 0x0f) !== 1) {
     throw new FrameError('PROXY v2 LOCAL header carries no source address');
+  }
 
   const size = family === 0x11 ? 4 : family === 0x21 ? 16 : undefined;
-  if (!size || length < 2 * size + 4)
+  if (!size || length < 2 * size + 4) {
     throw new FrameError('PROXY v2 header without a TCP source address');
+  }
 
   const header = v2Addresses(buffer, size);
   return { complete: true, header, rest: buffer.subarray(16 + length) };

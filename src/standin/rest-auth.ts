@@ -21,8 +21,9 @@ export function login(request: RouteRequest, deps: RouteDeps): Reply {
   ) {
     throw unauthorized();
   }
-  if (username !== deps.admin.username || password !== deps.admin.password)
+  if (username !== deps.admin.username || password !== deps.admin.password) {
     throw unauthorized(BAD_CREDENTIALS);
+  }
 
   return { status: 200, body: deps.jwt.issuePair(adminUser(deps)) };
 }
@@ -52,8 +53,9 @@ export function authenticate(headers: IncomingHttpHeaders, deps: RouteDeps): voi
   if (!header) throw unauthorized();
 
   if (header.startsWith('ApiKey ')) {
-    if (!deps.apiKeys.has(header.slice('ApiKey '.length).trim()))
+    if (!deps.apiKeys.has(header.slice('ApiKey '.length).trim())) {
       throw unauthorized(BAD_CREDENTIALS);
+    }
     return;
   }
   if (!header.startsWith('Bearer ')) throw unauthorized();

@@ -67,8 +67,9 @@ export function createDevice(request: RouteRequest, deps: RouteDeps): Reply {
 /** `POST /api/device-with-credentials`: both members required; a token is not generated here. */
 export function createDeviceWithCredentials(request: RouteRequest, deps: RouteDeps): Reply {
   const { device, credentials } = bodyObject(request.body);
-  if (typeof device !== 'object' || device === null)
+  if (typeof device !== 'object' || device === null) {
     throw badRequest('Validation error: device must not be null');
+  }
   if (typeof credentials !== 'object' || credentials === null) {
     throw badRequest('Validation error: credentials must not be null');
   }
@@ -141,8 +142,9 @@ function credentialsSpec(body: Record<string, unknown>): CredentialsSpec {
     if (id.trim() === '') throw badRequest('Device credentials id should be specified!');
     return { type: 'ACCESS_TOKEN', token: id };
   }
-  if (type === 'MQTT_BASIC')
+  if (type === 'MQTT_BASIC') {
     return { type: 'MQTT_BASIC', ...parseBasicValue(body.credentialsValue) };
+  }
   if (type === 'X509_CERTIFICATE') {
     if (typeof body.credentialsValue !== 'string' || body.credentialsValue === '') {
       throw badRequest('Device credentials value should be specified!');

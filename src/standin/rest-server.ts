@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { authenticate } from './rest-auth.ts';
 import { matchRoute } from './rest-routes.ts';
-import type { Reply, RouteDeps, RouteKind } from './rest-types.ts';
+import type { Reply, Route, RouteDeps, RouteKind, RouteRequest } from './rest-types.ts';
 import { TbError, TbCode, errorBody, forcedErrorBody } from './tb-errors.ts';
 
 interface ForcedFailure {
@@ -111,39 +111,30 @@ export class RestServer {
     if (res.destroyed) return;
 
     const forced = this.#takeFailure(kind);
-    if (forced)
-      return send(
-        res,
-        { status: forced.status, body: forcedErrorBody(forced.status) },
-        forced.headers,
-      );
+    if (forced) {
+      const reply = { status: forced.status, body: forcedErrorBody(forced.status) };
+      return send(res, reply, forced.headers);
+    }
 
-    send(res, this.#route(match, method, url, raw, req));
+    const request = { method, url, params: match?.params ?? [], body: raw, headers: req.headers };
+    send(res, this.#route(match?.route, request));
   }
 
-  #route(
-    match: ReturnType<typeof matchRoute>,
-    method: string,
-    url: URL,
-    raw: string,
-    req: IncomingMessage,
-  ): Reply {
+  /** Authenticates (unless public), then runs the handler; failures become TB error bodies. */
+  #route(route: Route | undefined, request: RouteRequest & { body: string }): Reply {
     try {
-      if (!match?.route.public) authenticate(req.headers, this.#deps);
-      if (!match) return { status: 404, body: errorBody(404, TbCode.itemNotFound, 'Not Found') };
+      if (!route?.public) authenticate(request.headers, this.#deps);
+      if (!route) return { status: 404, body: errorBody(404, TbCode.itemNotFound, 'Not Found') };
 
-      const body = parseJson(raw);
-      return match.route.handle(
-        { method, url, params: match.params, body, headers: req.headers },
-        this.#deps,
-      );
+      return route.handle({ ...request, body: parseJson(request.body) }, this.#deps);
     } catch (error) {
-      if (error instanceof TbError)
-        return {
-          status: error.status,
-          body: errorBody(error.status, error.errorCode, error.message),
-        };
-      return { status: 500, body: errorBody(500, TbCode.general, String(error)) };
+      if (!(error instanceof TbError)) {
+        return { status: 500, body: errorBody(500, TbCode.general, String(error)) };
+      }
+      return {
+        status: error.status,
+        body: errorBody(error.status, error.errorCode, error.message),
+      };
     }
   }
 

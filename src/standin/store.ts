@@ -102,12 +102,15 @@ export class Store extends EventEmitter<StoreEvents> {
   /** Creates a device and its credentials in one step, with ThingsBoard's refusals. */
   addDevice(spec: NewDevice): Device {
     const name = spec.name;
-    if (typeof name !== 'string' || name.trim() === '')
+    if (typeof name !== 'string' || name.trim() === '') {
       throw badRequest('Device name should be specified!');
-    if (name.length > 255)
+    }
+    if (name.length > 255) {
       throw badRequest('Validation error: name length must be equal or less than 255');
-    if (!this.#profiles.has(spec.profileId))
+    }
+    if (!this.#profiles.has(spec.profileId)) {
       throw badRequest('Device is referencing non existing device profile!');
+    }
     if (this.deviceByName(name)) throw badRequest('Device with such name already exists!');
 
     const credentials = buildCredentials(spec.credentials);

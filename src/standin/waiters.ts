@@ -35,8 +35,9 @@ export class Waiters {
         }
 
         if (met) finish();
-        else if (Date.now() > deadline)
+        else if (Date.now() > deadline) {
           finish(new Error(`stand-in: condition not met within ${timeoutMs} ms`));
+        }
       }
       pending.reject = (error) => finish(error);
     });

@@ -135,6 +135,21 @@ describe('protocol versions and decode failures', () => {
   });
 });
 
+describe('silent mode', () => {
+  it('keeps the socket open and ignores later packets after an unanswered CONNECT', async () => {
+    tb.mqtt.silent(true);
+    const c = open();
+    c.socket.write(connectBytes({ username: token }));
+    c.socket.write(mqttPacket.generate({ cmd: 'pingreq' }));
+
+    await until(() => tb.mqtt.connections[0]?.packets.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.received().length).toBe(0);
+    expect(c.socket.destroyed).toBe(false);
+    c.socket.destroy();
+  });
+});
+
 describe('publishing', () => {
   it('runs the QoS 2 handshake and records the message once', async () => {
     const c = open();
