@@ -2,7 +2,8 @@
 // `certgate demo` and the test suite use it; the gate itself never issues certificates.
 
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { KeyObject, sign as cryptoSign, webcrypto } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -59,6 +60,11 @@ export interface CertOptions {
   rsaBits?: number;
   /** Reuse a key pair instead of generating one (a re-issued certificate, a forged chain). */
   keys?: CryptoKeyPair;
+  /**
+   * Replace bytes of the signed part with others of the same length and sign it again, for
+   * encodings the generator will not produce (invalid UTF-8, odd string types).
+   */
+  patchTbs?: { find: Buffer; replace: Buffer };
 }
 
 export interface CrlOptions {
@@ -96,7 +102,9 @@ export async function issue(issuer: Identity | null, options: CertOptions): Prom
     signingAlgorithm: signingAlgorithm(issuer ? issuer.privateKey : keys.privateKey, options.hash),
     extensions,
   });
-  return toIdentity(cert, keys);
+  if (!options.patchTbs) return toIdentity(cert, keys);
+  const signer = issuer ? issuer.privateKey : keys.privateKey;
+  return toIdentity(new x509.X509Certificate(resign(cert, signer, options.patchTbs, options.hash)), keys);
 }
 
 /** A CRL signed by `issuer`. */
@@ -168,6 +176,32 @@ async function toIdentity(cert: x509.X509Certificate, keys: CryptoKeyPair): Prom
     publicKey: keys.publicKey,
     serial: cert.serialNumber,
   };
+}
+
+function resign(cert: x509.X509Certificate, signer: CryptoKey, patch: { find: Buffer; replace: Buffer }, hash: CertOptions['hash'] = 'SHA-256'): Buffer {
+  const outer = asn1js.fromBER(cert.rawData).result as asn1js.Sequence;
+  const [tbsBlock, algBlock] = outer.valueBlock.value as [asn1js.Sequence, asn1js.Sequence];
+  const tbs = Buffer.from(tbsBlock.valueBeforeDecodeView);
+  const at = tbs.indexOf(patch.find);
+  if (at < 0 || patch.find.length !== patch.replace.length) throw new Error('patchTbs: bytes not found or lengths differ');
+  patch.replace.copy(tbs, at);
+
+  const key = KeyObject.from(signer);
+  const digest = hash.replace('-', '').toLowerCase();
+  const signature = cryptoSign(digest, tbs, { key, dsaEncoding: 'der' });
+  const bitString = derElement(0x03, Buffer.concat([Buffer.from([0]), signature]));
+  return derElement(0x30, Buffer.concat([tbs, Buffer.from(algBlock.valueBeforeDecodeView), bitString]));
+}
+
+function derElement(tag: number, body: Buffer): Buffer {
+  const length = body.length < 0x80 ? Buffer.from([body.length]) : lengthBytes(body.length);
+  return Buffer.concat([Buffer.from([tag]), length, body]);
+}
+
+function lengthBytes(length: number): Buffer {
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n >>= 8) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
 function randomSerial(): string {
