@@ -44,7 +44,8 @@ export interface Refusal {
 /** ThingsBoard's answers to a token it does not know: MQTT 3.x 0x05, MQTT 5 0x86 or 0x87. */
 const BAD_CREDENTIALS = new Set([0x04, 0x05, 0x86, 0x87]);
 
-export async function admit(packet: Buffer, presented: Buffer[], ctx: GateContext, log: Logger): Promise<Admission | Refusal> {
+/** `signal` aborts when the device goes away meanwhile: nothing is dialled for a device that left. */
+export async function admit(packet: Buffer, presented: Buffer[], ctx: GateContext, log: Logger, signal: AbortSignal): Promise<Admission | Refusal> {
   let info: ConnectInfo | null = null;
   try {
     info = parseConnect(packet);
@@ -53,6 +54,7 @@ export async function admit(packet: Buffer, presented: Buffer[], ctx: GateContex
     const device = await ctx.directory.resolve(identity.device, route.deviceProfile);
     const rewritten = rewriteCredentials(packet, info, device.token);
 
+    signal.throwIfAborted();
     const upstream = await dialUpstream(ctx.upstream, ctx.limits.upstreamConnectTimeoutSeconds * 1000);
     const answer = await exchangeConnect(upstream, rewritten, ctx.limits);
     const code = connackCode(answer.packet);

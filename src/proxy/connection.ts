@@ -28,6 +28,7 @@ export class Connection {
   #state: State = 'reading-connect';
   #upstream: Socket | null = null;
   #timer: NodeJS.Timeout | null = null;
+  readonly #gone = new AbortController();
   #deviceName: string | null = null;
   #bytesUp = 0;
   #bytesDown = 0;
@@ -74,7 +75,7 @@ export class Connection {
     this.#state = 'admitting';
     this.#disarm();
     const presented = presentedChain(this.#device);
-    const admission = await admit(first.packet, presented, this.#ctx, this.#log);
+    const admission = await admit(first.packet, presented, this.#ctx, this.#log, this.#gone.signal);
     if (admission.kind === 'refused') {
       this.#refuse(admission.error, admission.version);
       return;
@@ -144,6 +145,7 @@ export class Connection {
     const wasPiping = this.#state === 'piping';
     this.#state = 'closed';
     this.#disarm();
+    this.#gone.abort();
     this.#device.destroy();
     this.#upstream?.destroy();
 
