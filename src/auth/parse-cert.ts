@@ -48,7 +48,8 @@ export interface ParsedCert {
 export function parseCertificate(der: Uint8Array): ParsedCert {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const decoded = asn1js.fromBER(bytes);
-  if (decoded.offset !== bytes.length) throw new Error('not a DER certificate');
+  if (decoded.offset === -1) throw new Error(`not a DER certificate (${decoded.result.error})`);
+  if (decoded.offset !== bytes.length) throw new Error('not a DER certificate (trailing bytes)');
 
   const [tbsBlock, sigAlgBlock, sigBlock] = sequenceItems(decoded.result, 3, 'certificate') as [asn1js.AsnType, asn1js.AsnType, asn1js.AsnType];
   const tbs = readTbs(tbsBlock);
