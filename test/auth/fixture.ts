@@ -31,6 +31,7 @@ export class TempFiles {
   }
 }
 
+/** A route with the configuration defaults; only its trust settings matter to buildTrust. */
 export function route(overrides: Partial<RouteConfig> & Pick<RouteConfig, 'trustAnchors'>): RouteConfig {
   return {
     name: 'thermostat',
@@ -44,7 +45,7 @@ export function route(overrides: Partial<RouteConfig> & Pick<RouteConfig, 'trust
     subjectField: 'CN',
     subjectPattern: '^(.*)$',
     ...overrides,
-  };
+  } as RouteConfig;
 }
 
 /** A Trust from routes that must load cleanly (the test fails with the problems otherwise). */

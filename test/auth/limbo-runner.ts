@@ -47,10 +47,10 @@ export function runLimboCase(testCase: LimboCase, workDir: string): LimboOutcome
   const crls = testCase.crls ?? [];
   if (crls.length > 0) writeFileSync(join(dir, 'crls.pem'), crls.join('\n'));
 
-  const route: RouteConfig = {
+  const route = {
     name: 'limbo',
     trustAnchors: [join(dir, 'anchors.pem')],
-    intermediates: [],
+    intermediates: [] as string[],
     crls: crls.length > 0 ? [join(dir, 'crls.pem')] : [],
     crlRequired: false,
     crlGraceSeconds: 0,
@@ -59,7 +59,7 @@ export function runLimboCase(testCase: LimboCase, workDir: string): LimboOutcome
     deviceProfile: 'limbo',
     subjectField: 'subject',
     subjectPattern: '^(?<name>[\\s\\S]*)$',
-  };
+  } as RouteConfig;
   const at = testCase.validation_time ? new Date(testCase.validation_time) : new Date();
   const built = buildTrust([route], { now: () => at });
   const outcome = { id: testCase.id, expected: testCase.expected_result };
