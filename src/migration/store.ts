@@ -47,6 +47,15 @@ export class LedgerFileError extends Error {
   override readonly name = 'LedgerFileError';
 }
 
+// LIMITATION: tokens are hashed with one round of salted SHA-256, not a slow password hash. That
+// is enough for ThingsBoard's generated 20-character random tokens, but whoever can read the file
+// could test guesses quickly against short or hand-picked tokens; the file is therefore created
+// readable by its owner only. Rotate such tokens rather than rely on the hash.
+//
+// LIMITATION: a read-only open (the report) of a WAL file whose writer is not running leaves
+// empty -wal and -shm files behind, owned by whoever ran the report. Run the report as the gate's
+// user, or the gate may fail to open the ledger at its next start.
+
 export interface Store {
   db: DatabaseSync;
   /** Salted SHA-256 of a token: the only form in which a token reaches the file. */
