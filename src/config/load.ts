@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { buildTrust, type Trust } from '../auth/index.ts';
 import type { LoadProblem } from '../auth/types.ts';
 import { GateError } from '../errors.ts';
+import { assignPlatforms, checkSharedAnchors, resolvePlatforms } from './platforms.ts';
 import { configSchema, routeSchema, type ConfigFile } from './schema.ts';
 import type { GateConfig, RouteConfig } from './types.ts';
 
@@ -30,8 +31,6 @@ export interface Loaded {
   warnings: string[];
 }
 
-export const PASSWORD_ENV = 'CERTGATE_PLATFORM_PASSWORD';
-
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Loaded> {
   const path = resolve(file);
   const problems: LoadProblem[] = [];
@@ -46,8 +45,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   }
 
   const config = resolvePaths(parsed.data, path);
-  const password = readPassword(parsed.data, path, options, problems);
-  config.platform.password = password;
+  config.platforms = resolvePlatforms(parsed.data, path, { env: options.env ?? process.env, requireCredentials: options.requirePlatform !== false }, problems);
+  assignPlatforms(config.routes, config.platforms, problems);
+  checkSharedAnchors(config.routes, problems);
   checkServerIdentity(config, problems);
   const built = buildTrust(config.routes, { keyPrefix: 'routes' });
   problems.push(...built.problems);
@@ -107,7 +107,10 @@ function applyOverrides(raw: Record<string, unknown>, overrides: Overrides, prob
 
   if (overrides.listen !== undefined) Object.assign(section('listen'), hostPort('--listen', overrides.listen, problems));
   if (overrides.upstream !== undefined) Object.assign(section('upstream'), hostPort('--upstream', overrides.upstream, problems));
-  if (overrides.platformUrl !== undefined) section('platform').url = overrides.platformUrl;
+  if (overrides.platformUrl !== undefined) {
+    if (raw.platforms !== undefined) problems.push({ key: '--platform-url', message: 'only for a single `platform`, not `platforms`' });
+    else section('platform').url = overrides.platformUrl;
+  }
   if (overrides.logLevel !== undefined) raw.logLevel = overrides.logLevel;
 }
 
@@ -124,48 +127,28 @@ export function hostPort(flag: string, value: string, problems: LoadProblem[]): 
 
 function resolvePaths(file: ConfigFile, path: string): GateConfig {
   const at = (p: string): string => resolve(dirname(path), p);
-  const routes = file.routes.map((r) => resolveRoute(r, path));
-
   return {
     file: path,
     listen: file.listen,
     tls: { ...file.tls, cert: at(file.tls.cert), key: at(file.tls.key), ciphers: file.tls.ciphers, cipherSuites: file.tls.cipherSuites },
-    upstream: file.upstream,
-    platform: {
-      url: file.platform.url.replace(/\/+$/, ''),
-      username: file.platform.username,
-      password: '',
-      requestTimeoutSeconds: file.platform.requestTimeoutSeconds,
-    },
+    platforms: {},
     mqtt: file.mqtt,
     cache: file.cache,
-    routes,
+    migration: { lockTokens: file.migration.lockTokens, stateFile: file.migration.stateFile === null ? null : at(file.migration.stateFile) },
+    routes: file.routes.map((r) => resolveRoute(r, path)),
     logLevel: file.logLevel,
   };
 }
 
 function resolveRoute(route: ConfigFile['routes'][number], path: string): RouteConfig {
   const at = (p: string): string => resolve(dirname(path), p);
-  return { ...route, trustAnchors: route.trustAnchors.map(at), intermediates: route.intermediates.map(at), crls: route.crls.map(at) };
-}
-
-function readPassword(file: ConfigFile, path: string, options: LoadOptions, problems: LoadProblem[]): string {
-  const env = options.env ?? process.env;
-  const passwordFile = file.platform.passwordFile;
-  if (passwordFile !== undefined) {
-    try {
-      return readFileSync(resolve(dirname(path), passwordFile), 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      problems.push({ key: 'platform.passwordFile', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
-      return '';
-    }
-  }
-  const fromEnv = env[PASSWORD_ENV];
-  if (fromEnv) return fromEnv;
-  if (options.requirePlatform !== false) {
-    problems.push({ key: 'platform.passwordFile', message: `not set, and ${PASSWORD_ENV} is empty: the platform password is needed` });
-  }
-  return '';
+  return {
+    ...route,
+    platform: route.platform ?? '',
+    trustAnchors: route.trustAnchors.map(at),
+    intermediates: route.intermediates.map(at),
+    crls: route.crls.map(at),
+  };
 }
 
 /** The gate's own certificate and key must load and belong together. */

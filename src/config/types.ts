@@ -20,6 +20,11 @@ export interface RouteConfig {
   subjectField: SubjectField;
   /** JavaScript regular expression, as written in the file. */
   subjectPattern: string;
+  /** Name of the platform (ThingsBoard connection) the route's devices live in. */
+  platform: string;
+  provision: boolean;
+  provisionAttributes: boolean;
+  shareAnchors: boolean;
 }
 
 export type SubjectField = 'CN' | 'san:dns' | 'san:uri' | 'san:email' | 'serialNumber' | 'subject';
@@ -34,14 +39,32 @@ export interface TlsConfig {
   /** TLS 1.3 cipher suites (colon separated); undefined keeps Node's default. */
   cipherSuites: string | undefined;
   handshakeTimeoutSeconds: number;
+  clientCertificate: 'required' | 'optional';
+}
+
+export interface UpstreamConfig {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** Absolute path of a PEM CA file for the upstream TLS connection. */
+  caFile: string | undefined;
+  servername: string | undefined;
+  proxyProtocol: 'off' | 'v1' | 'v2';
 }
 
 export interface PlatformConfig {
+  /** `default` for a single `platform`; the key under `platforms` otherwise. */
+  name: string;
   url: string;
-  username: string;
-  /** Read from passwordFile or CERTGATE_PLATFORM_PASSWORD. Never logged. */
-  password: string;
+  /** Log in with username and password (JWT), or with an API key. Secrets: never logged. */
+  username: string | undefined;
+  password: string | undefined;
+  apiKey: string | undefined;
+  /** Absolute path of a PEM CA file for an https url. */
+  caFile: string | undefined;
   requestTimeoutSeconds: number;
+  maxConcurrentRequests: number;
+  upstream: UpstreamConfig;
 }
 
 export interface MqttLimits {
@@ -54,6 +77,14 @@ export interface MqttLimits {
 export interface CacheConfig {
   tokenTtlSeconds: number;
   maxEntries: number;
+  negativeTtlSeconds: number;
+  staleIfErrorSeconds: number;
+}
+
+export interface MigrationConfig {
+  lockTokens: boolean;
+  /** Absolute path of the SQLite state file; null keeps the state in memory. */
+  stateFile: string | null;
 }
 
 export interface GateConfig {
@@ -61,10 +92,10 @@ export interface GateConfig {
   file: string;
   listen: { host: string; port: number };
   tls: TlsConfig;
-  upstream: { host: string; port: number };
-  platform: PlatformConfig;
+  platforms: Record<string, PlatformConfig>;
   mqtt: MqttLimits;
   cache: CacheConfig;
+  migration: MigrationConfig;
   routes: RouteConfig[];
   logLevel: string;
 }

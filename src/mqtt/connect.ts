@@ -13,8 +13,13 @@ export interface ConnectInfo {
   keepalive: number;
   hasUsername: boolean;
   hasPassword: boolean;
+  /** What the device sent as username: a secret (an old token, say). Never log it. */
+  username: string | null;
   /** Offset of the connect-flags byte in the packet. */
   flagsOffset: number;
+  /** Where the client identifier field (length and bytes) starts and ends. */
+  clientIdOffset: number;
+  clientIdEnd: number;
   /** Offset where the username field starts (or would start): everything after it is credentials. */
   credentialsOffset: number;
 }
@@ -53,14 +58,16 @@ export function parseConnect(packet: Buffer): ConnectInfo {
   if (version === 5) cursor.properties('connect properties');
 
   // Payload: client id, will, then the credentials, in that order [MQTT-3.1.3-1]
+  const clientIdOffset = cursor.offset;
   const clientId = cursor.string('client identifier');
+  const clientIdEnd = cursor.offset;
   if (flags & WILL_FLAG) {
     if (version === 5) cursor.properties('will properties');
     cursor.string('will topic');
     cursor.binary('will message');
   }
   const credentialsOffset = cursor.offset;
-  if (flags & USERNAME_FLAG) cursor.string('username');
+  const username = flags & USERNAME_FLAG ? cursor.string('username') : null;
   if (flags & PASSWORD_FLAG) cursor.binary('password');
   if (cursor.offset !== packet.length) {
     malformed(`${packet.length - cursor.offset} bytes after the last field the flags announce`);
@@ -73,28 +80,58 @@ export function parseConnect(packet: Buffer): ConnectInfo {
     keepalive,
     hasUsername: (flags & USERNAME_FLAG) !== 0,
     hasPassword: (flags & PASSWORD_FLAG) !== 0,
+    username,
     flagsOffset,
+    clientIdOffset,
+    clientIdEnd,
     credentialsOffset,
   };
 }
 
-/**
- * The same CONNECT with `username` as its only credential: the username flag set, the password
- * flag cleared, the two fields spliced and the remaining length recomputed. Every other byte
- * (client id, flags, keep alive, will, MQTT 5 properties in their order) is the device's own.
- */
-export function rewriteCredentials(packet: Buffer, info: ConnectInfo, username: string): Buffer {
-  const headerLength = 1 + decodeRemainingLength(packet, 1)!.bytes;
-  const body = packet.subarray(headerLength, info.credentialsOffset);
-  const user = Buffer.from(username, 'utf8');
-  const field = Buffer.alloc(2 + user.length);
-  field.writeUInt16BE(user.length, 0);
-  user.copy(field, 2);
+/** What replaces the device's own fields; an absent username or password is left out. */
+export interface Replacement {
+  clientId?: string;
+  username?: string;
+  password?: string;
+}
 
-  const newBody = Buffer.concat([body, field]);
+/**
+ * The same CONNECT with the gate's credentials instead of the device's: the username and password
+ * fields (and, when given, the client id) spliced in, their flags set to match, and the remaining
+ * length recomputed. Every other byte (flags, keep alive, will, MQTT 5 properties in their order)
+ * is the device's own.
+ */
+export function rewriteConnect(packet: Buffer, info: ConnectInfo, replace: Replacement): Buffer {
+  const headerLength = 1 + decodeRemainingLength(packet, 1)!.bytes;
+  const clientId = replace.clientId === undefined ? packet.subarray(info.clientIdOffset, info.clientIdEnd) : field(replace.clientId);
+  const newBody = Buffer.concat([
+    packet.subarray(headerLength, info.clientIdOffset),
+    clientId,
+    packet.subarray(info.clientIdEnd, info.credentialsOffset),
+    replace.username === undefined ? Buffer.alloc(0) : field(replace.username),
+    replace.password === undefined ? Buffer.alloc(0) : field(replace.password),
+  ]);
+
   const flagsAt = info.flagsOffset - headerLength;
-  newBody[flagsAt] = (newBody[flagsAt]! | USERNAME_FLAG) & ~PASSWORD_FLAG;
+  let flags = newBody[flagsAt]! & ~(USERNAME_FLAG | PASSWORD_FLAG);
+  if (replace.username !== undefined) flags |= USERNAME_FLAG;
+  if (replace.password !== undefined) flags |= PASSWORD_FLAG;
+  newBody[flagsAt] = flags;
   return Buffer.concat([Buffer.from([0x10]), encodeRemainingLength(newBody.length), newBody]);
+}
+
+/** The CONNECT with `token` as its username and no password: ThingsBoard's access-token login. */
+export function rewriteCredentials(packet: Buffer, info: ConnectInfo, token: string): Buffer {
+  return rewriteConnect(packet, info, { username: token });
+}
+
+/** A length-prefixed UTF-8 field [MQTT-1.5.3]. */
+function field(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(2 + bytes.length);
+  out.writeUInt16BE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
 }
 
 function checkProtocol(name: string, level: number): ProtocolVersion {

@@ -1,10 +1,12 @@
-// A logged-in session with ThingsBoard's REST API: logs in as the tenant administrator, sends
-// requests with the JWT, and refreshes or logs in again when ThingsBoard says the JWT expired.
+// A session with one ThingsBoard's REST API: logs in as the tenant administrator (or uses an API
+// key), bounds the requests in flight, backs off after a 429, and renews an expired JWT.
 
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { GateError } from '../errors.ts';
 import { safeUrl, type Logger } from '../log.ts';
 import type { PlatformConfig } from '../config/types.ts';
+import { RequestLimiter } from './request-limiter.ts';
 
 export interface RestResponse {
   status: number;
@@ -20,11 +22,15 @@ interface ErrorBody {
 
 /** errorCode 11: the JWT expired, was outdated by a logout, or was signed with another key. */
 const JWT_EXPIRED = 11;
+/** How long to hold off after a 429 that names no Retry-After. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export class RestSession {
   readonly #config: PlatformConfig;
   readonly #log: Logger;
   readonly #agent: Agent;
+  readonly #limiter: RequestLimiter;
+  #busyUntil = 0;
   #jwt: string | null = null;
   #refreshToken: string | null = null;
   #renewing: Promise<void> | null = null;
@@ -32,11 +38,28 @@ export class RestSession {
   constructor(config: PlatformConfig, log: Logger) {
     this.#config = config;
     this.#log = log.child({ platform: safeUrl(config.url) });
-    this.#agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+    this.#limiter = new RequestLimiter(config.maxConcurrentRequests);
+    const ca = config.caFile === undefined ? undefined : readFileSync(config.caFile);
+    this.#agent = new Agent({ connections: config.maxConcurrentRequests, keepAliveTimeout: 30_000, ...(ca ? { connect: { ca } } : {}) });
   }
 
-  /** Sends a request with the session's JWT; renews the session once if it expired. */
+  get limiter(): RequestLimiter {
+    return this.#limiter;
+  }
+
+  /**
+   * Sends a request with the session's credentials; renews an expired JWT once. While ThingsBoard
+   * asked to be left alone (429 with Retry-After), fails at once without sending anything.
+   */
   async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<RestResponse> {
+    this.#checkBusy();
+    const res = await this.#authorized(method, path, body);
+    if (res.status === 429) this.#backOff(res);
+    return res;
+  }
+
+  async #authorized(method: 'GET' | 'POST', path: string, body: unknown): Promise<RestResponse> {
+    if (this.#config.apiKey !== undefined) return this.#send(method, path, body, null);
     if (this.#jwt === null) await this.#renew(null);
     const used = this.#jwt;
     const first = await this.#send(method, path, body, used);
@@ -48,6 +71,22 @@ export class RestSession {
 
   async close(): Promise<void> {
     await this.#agent.close();
+  }
+
+  #checkBusy(): void {
+    const wait = this.#busyUntil - Date.now();
+    if (wait > 0) {
+      throw new GateError('CERTGATE_PLATFORM_BUSY', `ThingsBoard asked for no requests for another ${Math.ceil(wait / 1000)} s (HTTP 429)`);
+    }
+  }
+
+  #backOff(res: RestResponse): void {
+    const header = res.headers['retry-after'];
+    const value = Array.isArray(header) ? header[0] : header;
+    const seconds = Number(value);
+    const ms = Number.isFinite(seconds) && value !== undefined ? seconds * 1000 : Date.parse(value ?? '') - Date.now();
+    this.#busyUntil = Date.now() + (Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_RETRY_AFTER_SECONDS * 1000);
+    this.#log.warn({ retryAfterSeconds: Math.ceil((this.#busyUntil - Date.now()) / 1000) }, 'ThingsBoard REST API is rate limiting certgate (HTTP 429)');
   }
 
   /** One renewal at a time: concurrent callers that saw the same expired JWT wait for it. */
@@ -67,8 +106,8 @@ export class RestSession {
     }
 
     const login = await this.#send('POST', '/api/auth/login', {
-      username: this.#config.username,
-      password: this.#config.password,
+      username: this.#config.username ?? '',
+      password: this.#config.password ?? '',
     }, null);
     if (login.status === 200 && this.#takeTokens(login.body)) {
       this.#log.info({ user: this.#config.username }, 'logged in to ThingsBoard');
@@ -89,23 +128,28 @@ export class RestSession {
 
   async #send(method: 'GET' | 'POST', path: string, body: unknown, jwt: string | null): Promise<RestResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (jwt !== null) headers['x-authorization'] = `Bearer ${jwt}`;
+    if (this.#config.apiKey !== undefined) headers['x-authorization'] = `ApiKey ${this.#config.apiKey}`;
+    else if (jwt !== null) headers['x-authorization'] = `Bearer ${jwt}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
 
     try {
-      const res = await request(this.#config.url + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.#config.requestTimeoutSeconds * 1000),
-      });
-      const text = await res.body.text();
-      return { status: res.statusCode, body: parseJson(text), headers: res.headers };
+      return await this.#limiter.run(() => this.#request(method, path, headers, body));
     } catch (err) {
       const code = (err as { code?: string; name?: string }).code ?? (err as Error).name;
       throw new GateError('CERTGATE_PLATFORM_UNAVAILABLE', `ThingsBoard REST API unreachable (${code})`, { path: pathOnly(path) }, err);
     }
+  }
+
+  async #request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: unknown): Promise<RestResponse> {
+    const res = await request(this.#config.url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher: this.#agent,
+      signal: AbortSignal.timeout(this.#config.requestTimeoutSeconds * 1000),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: parseJson(text), headers: res.headers };
   }
 }
 
@@ -119,6 +163,9 @@ export function platformError(res: RestResponse, what: string, code?: 'CERTGATE_
   const said = body.message ? `: ${body.message}` : '';
   const detail = { status: res.status, errorCode: body.errorCode, retryAfter: res.headers['retry-after'] };
   if (res.status === 429) return new GateError('CERTGATE_PLATFORM_BUSY', `${what}: rate limited (HTTP 429)${said}`, detail);
+  if (res.status === 401 || res.status === 403) {
+    return new GateError('CERTGATE_PLATFORM_AUTH_FAILED', `${what}: ThingsBoard refused certgate's credentials or permissions (HTTP ${res.status})${said}`, detail);
+  }
   return new GateError(code ?? 'CERTGATE_PLATFORM_UNAVAILABLE', `${what}: HTTP ${res.status}${said}`, detail);
 }
 

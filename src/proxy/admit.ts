@@ -1,5 +1,5 @@
 // Decides whether a device gets in, as a list of steps: parse its CONNECT, judge its
-// certificate, find its token, rewrite the CONNECT, dial ThingsBoard and wait for its CONNACK.
+// certificate, find its credentials, rewrite the CONNECT, dial ThingsBoard and wait for its CONNACK.
 
 import type { Socket } from 'node:net';
 import type { Trust } from '../auth/index.ts';
@@ -8,18 +8,22 @@ import type { MqttLimits, RouteConfig } from '../config/types.ts';
 import { GateError, isGateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { connackCode } from '../mqtt/connack.ts';
-import { parseConnect, rewriteCredentials, type ConnectInfo, type ProtocolVersion } from '../mqtt/connect.ts';
-import { PacketReader } from '../mqtt/packet-reader.ts';
-import type { DeviceDirectory } from '../platform/device-directory.ts';
-import { dialUpstream, type UpstreamAddress } from '../upstream/dial.ts';
+import { parseConnect, rewriteConnect, type ConnectInfo, type ProtocolVersion, type Replacement } from '../mqtt/connect.ts';
+import type { Lookup, UpstreamCredentials } from '../platform/device-directory.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { Endpoints } from '../upstream/dial.ts';
+import { exchangeConnect } from './exchange.ts';
+import { recordCertificateFacts } from './facts.ts';
+import { admitTokenOnly, type Migration } from './token-only.ts';
 
 /** Everything a connection needs from the running gate. */
 export interface GateContext {
   trust: Trust;
-  directory: DeviceDirectory;
+  platforms: Map<string, Platform>;
   routes: RouteConfig[];
-  upstream: UpstreamAddress;
   limits: MqttLimits;
+  clientCertificate: 'required' | 'optional';
+  migration: Migration;
   log: Logger;
 }
 
@@ -41,27 +45,48 @@ export interface Refusal {
   version: ProtocolVersion | null;
 }
 
-/** ThingsBoard's answers to a token it does not know: MQTT 3.x 0x05, MQTT 5 0x86 or 0x87. */
+/** ThingsBoard's answers to credentials it does not accept: MQTT 3.x 0x04/0x05, MQTT 5 0x86/0x87. */
 const BAD_CREDENTIALS = new Set([0x04, 0x05, 0x86, 0x87]);
 
 /** `signal` aborts when the device goes away meanwhile: nothing is dialled for a device that left. */
-export async function admit(packet: Buffer, presented: Buffer[], ctx: GateContext, log: Logger, signal: AbortSignal): Promise<Admission | Refusal> {
+export async function admit(
+  packet: Buffer, presented: Buffer[], endpoints: Endpoints, ctx: GateContext, log: Logger, signal: AbortSignal,
+): Promise<Admission | Refusal> {
   let info: ConnectInfo | null = null;
   try {
     info = parseConnect(packet);
+    if (presented.length === 0 && ctx.clientCertificate === 'optional') {
+      return await admitTokenOnly(packet, info, endpoints, ctx, log, signal);
+    }
+
     const identity = judge(info, presented, ctx);
     const route = ctx.routes[identity.routeIndex]!;
-    const device = await ctx.directory.resolve(identity.device, route.deviceProfile);
-    const rewritten = rewriteCredentials(packet, info, device.token);
+    const platform = ctx.platforms.get(route.platform)!;
+    const query = { profile: route.deviceProfile, provision: route.provision };
+    let lookup = await platform.directory.resolve(identity.device, query);
+    let answer = await connectUpstream(packet, info, lookup, platform, endpoints, ctx.limits, signal);
 
-    signal.throwIfAborted();
-    const upstream = await dialUpstream(ctx.upstream, ctx.limits.upstreamConnectTimeoutSeconds * 1000);
-    const answer = await exchangeConnect(upstream, rewritten, ctx.limits);
-    const code = connackCode(answer.packet);
-    logAdmission(log, identity, info, code);
-    if (code !== 0 && code !== null && BAD_CREDENTIALS.has(code)) ctx.directory.evict(identity.device);
+    // A cached token ThingsBoard refuses was changed there: fetch it again and retry once,
+    // before the device sees anything.
+    if (lookup.fromCache && BAD_CREDENTIALS.has(answer.code ?? 0)) {
+      answer.upstream.destroy();
+      platform.directory.evict(identity.device);
+      log.info({ device: identity.device, connackCode: answer.code }, 'ThingsBoard refused the cached credentials; fetching them again');
+      lookup = await platform.directory.resolve(identity.device, query);
+      answer = await connectUpstream(packet, info, lookup, platform, endpoints, ctx.limits, signal);
+    }
+    if (BAD_CREDENTIALS.has(answer.code ?? 0)) platform.directory.evict(identity.device);
 
-    return { kind: 'admitted', device: identity.device, upstream, connack: answer.packet, upstreamRest: answer.rest, accepted: code === 0 };
+    logAdmission(log, identity, info, answer.code, lookup.device.provisioned);
+    if (answer.code === 0) {
+      const sent = info.username;
+      if (lookup.device.credentials.type === 'ACCESS_TOKEN') {
+        const kind = ctx.migration.ledger.certificateLogin({ device: identity.device, platform: platform.config.name, token: lookup.device.credentials.token, sentUsername: sent });
+        if (kind !== 'certificate-only') log.info({ device: identity.device, migration: kind }, 'device still sends a username of its own');
+      }
+      if (route.provisionAttributes) recordCertificateFacts(platform, lookup.device, identity, log);
+    }
+    return { kind: 'admitted', device: identity.device, upstream: answer.upstream, connack: answer.packet, upstreamRest: answer.rest, accepted: answer.code === 0 };
   } catch (err) {
     const error = isGateError(err) ? err : new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `unexpected failure: ${(err as Error).message}`, {}, err);
     return { kind: 'refused', error, version: info?.version ?? null };
@@ -83,46 +108,28 @@ function judge(info: ConnectInfo, presented: Buffer[], ctx: GateContext): Accept
   return verdict;
 }
 
-/** Sends the rewritten CONNECT and waits for upstream's CONNACK, bounded in time. */
-function exchangeConnect(upstream: Socket, connect: Buffer, limits: MqttLimits): Promise<{ packet: Buffer; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const reader = new PacketReader(2, 1024);
-    const timeoutMs = limits.connackTimeoutSeconds * 1000;
-    const timer = setTimeout(() => fail(`no CONNACK within ${limits.connackTimeoutSeconds} s`), timeoutMs);
-
-    function finish(): void {
-      clearTimeout(timer);
-      upstream.off('data', onData);
-      upstream.off('error', onError);
-      upstream.off('close', onClose);
-      upstream.pause();
-    }
-    function fail(message: string): void {
-      finish();
-      upstream.destroy();
-      reject(new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `upstream: ${message}`));
-    }
-    function onData(chunk: Buffer): void {
-      try {
-        const first = reader.push(chunk);
-        if (first === null) return;
-        finish();
-        resolve(first);
-      } catch (err) {
-        fail(`answered the CONNECT with something other than a CONNACK (${(err as Error).message})`);
-      }
-    }
-    const onError = (err: Error): void => fail(`socket error (${err.message})`);
-    const onClose = (): void => fail('closed the connection before its CONNACK');
-
-    upstream.on('data', onData);
-    upstream.on('error', onError);
-    upstream.on('close', onClose);
-    upstream.write(connect);
-  });
+async function connectUpstream(
+  packet: Buffer, info: ConnectInfo, lookup: Lookup, platform: Platform, endpoints: Endpoints, limits: MqttLimits, signal: AbortSignal,
+): ReturnType<typeof exchangeConnect> {
+  const rewritten = rewriteConnect(packet, info, replacementFor(lookup.device.credentials));
+  signal.throwIfAborted();
+  return exchangeConnect(platform.config.upstream, rewritten, limits, endpoints);
 }
 
-function logAdmission(log: Logger, identity: Accepted, info: ConnectInfo, code: number | null): void {
+/**
+ * ACCESS_TOKEN: the token as username, no password. MQTT_BASIC: ThingsBoard's stored client id
+ * (when it has one), user name and password, in place of the device's.
+ */
+function replacementFor(credentials: UpstreamCredentials): Replacement {
+  if (credentials.type === 'ACCESS_TOKEN') return { username: credentials.token };
+  const replacement: Replacement = {};
+  if (credentials.clientId !== undefined) replacement.clientId = credentials.clientId;
+  if (credentials.userName !== undefined) replacement.username = credentials.userName;
+  if (credentials.password !== undefined) replacement.password = credentials.password;
+  return replacement;
+}
+
+function logAdmission(log: Logger, identity: Accepted, info: ConnectInfo, code: number | null, provisioned: boolean): void {
   const fields = {
     route: identity.route,
     device: identity.device,
@@ -132,6 +139,7 @@ function logAdmission(log: Logger, identity: Accepted, info: ConnectInfo, code: 
     fingerprint: identity.leaf.fingerprint,
     // Whatever the device sent as credentials was discarded unread; only the fact is logged.
     deviceCredentialsDiscarded: info.hasUsername || info.hasPassword,
+    ...(provisioned ? { provisioned } : {}),
   };
   if (code === 0) log.info(fields, 'device admitted');
   else log.warn({ ...fields, connackCode: code }, 'ThingsBoard refused the rewritten CONNECT');

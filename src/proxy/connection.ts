@@ -75,7 +75,13 @@ export class Connection {
     this.#state = 'admitting';
     this.#disarm();
     const presented = presentedChain(this.#device);
-    const admission = await admit(first.packet, presented, this.#ctx, this.#log, this.#gone.signal);
+    const endpoints = {
+      remoteAddress: this.#device.remoteAddress ?? '',
+      remotePort: this.#device.remotePort ?? 0,
+      localAddress: this.#device.localAddress ?? '',
+      localPort: this.#device.localPort ?? 0,
+    };
+    const admission = await admit(first.packet, presented, endpoints, this.#ctx, this.#log, this.#gone.signal);
     if (admission.kind === 'refused') {
       this.#refuse(admission.error, admission.version);
       return;

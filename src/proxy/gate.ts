@@ -1,36 +1,39 @@
-// The running gate: a TLS listener that requires a client certificate, one Connection per
-// device, the platform session shared by all of them, and an orderly shutdown.
+// The running gate: a TLS listener that asks for a client certificate, one Connection per
+// device, one Platform per ThingsBoard, the migration ledger, and an orderly shutdown.
 
 import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Loaded } from '../config/load.ts';
-import { safeUrl, type Logger } from '../log.ts';
-import { DeviceDirectory } from '../platform/device-directory.ts';
-import { RestSession } from '../platform/rest-session.ts';
+import type { GateConfig } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import { openLedger } from '../migration/index.ts';
+import { Platform } from '../platform/platform.ts';
 import type { GateContext } from './admit.ts';
 import { Connection } from './connection.ts';
 
 export interface RunningGate {
   host: string;
   port: number;
-  /** Stops accepting, closes every connection and the platform session. Idempotent. */
+  context: GateContext;
+  /** Stops accepting, closes every connection, the platform sessions and the ledger. Idempotent. */
   close(): Promise<void>;
 }
 
 export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGate> {
   const { config, trust } = loaded;
-  const rest = new RestSession(config.platform, log);
+  for (const warning of loaded.warnings) log.warn(warning);
+  const platforms = await startPlatforms(config, log);
   const ctx: GateContext = {
     trust,
-    directory: new DeviceDirectory(rest, config.cache),
+    platforms,
     routes: config.routes,
-    upstream: config.upstream,
     limits: config.mqtt,
+    clientCertificate: config.tls.clientCertificate,
+    migration: { ledger: openLedger(config.migration.stateFile), lockTokens: config.migration.lockTokens },
     log,
   };
-  for (const warning of loaded.warnings) log.warn(warning);
 
   const connections = new Set<Connection>();
   let nextId = 1;
@@ -63,14 +66,32 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
   const address = server.address() as AddressInfo;
   log.info({
     listen: `${address.address}:${address.port}`,
-    upstream: `${config.upstream.host}:${config.upstream.port}`,
-    platform: safeUrl(config.platform.url),
+    platforms: [...platforms.values()].map((p) => `${p.config.name} → ${p.config.upstream.host}:${p.config.upstream.port}`),
     routes: config.routes.map((r) => r.name),
+    clientCertificate: config.tls.clientCertificate,
   }, 'certgate listening');
 
   let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => (closing ??= shutdown(server, connections, rest));
-  return { host: address.address, port: address.port, close };
+  const close = (): Promise<void> => (closing ??= shutdown(server, connections, ctx));
+  return { host: address.address, port: address.port, context: ctx, close };
+}
+
+/** One Platform per configured ThingsBoard; each resolves the profile names its routes use. */
+async function startPlatforms(config: GateConfig, log: Logger): Promise<Map<string, Platform>> {
+  const platforms = new Map<string, Platform>();
+  for (const [name, platformConfig] of Object.entries(config.platforms)) {
+    platforms.set(name, new Platform(platformConfig, config.cache, log));
+  }
+  try {
+    for (const [name, platform] of platforms) {
+      const profiles = config.routes.filter((r) => r.platform === name && r.deviceProfile !== '*').map((r) => r.deviceProfile);
+      await platform.start([...new Set(profiles)]);
+    }
+  } catch (err) {
+    await Promise.all([...platforms.values()].map((p) => p.close()));
+    throw err;
+  }
+  return platforms;
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -83,9 +104,10 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function shutdown(server: Server, connections: Set<Connection>, rest: RestSession): Promise<void> {
+async function shutdown(server: Server, connections: Set<Connection>, ctx: GateContext): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const conn of [...connections]) conn.close('gate shutting down');
   await closed;
-  await rest.close();
+  await Promise.all([...ctx.platforms.values()].map((p) => p.close()));
+  ctx.migration.ledger.close();
 }

@@ -41,7 +41,7 @@ test('a good file loads, with defaults and paths resolved against its folder', a
   expect(config.routes[0]!.trustAnchors).toEqual([join(fleet.dir, 'issuing-i1.pem')]);
   expect(config.routes[0]!.requiredEku).toEqual(['clientAuth']);
   expect(config.mqtt.maxConnectBytes).toBe(65536);
-  expect(config.platform.password).toBe('pw-0123456789');
+  expect(config.platforms.default!.password).toBe('pw-0123456789');
 });
 
 test('overrides from the command line win over the file', async () => {
@@ -50,15 +50,15 @@ test('overrides from the command line win over the file', async () => {
     overrides: { listen: '[::1]:9883', upstream: 'tb.internal:11883', platformUrl: 'http://tb:8080', logLevel: 'debug' },
   });
   expect(config.listen).toEqual({ host: '::1', port: 9883 });
-  expect(config.upstream).toEqual({ host: 'tb.internal', port: 11883 });
-  expect(config.platform.url).toBe('http://tb:8080');
+  expect(config.platforms.default!.upstream).toMatchObject({ host: 'tb.internal', port: 11883 });
+  expect(config.platforms.default!.url).toBe('http://tb:8080');
   expect(config.logLevel).toBe('debug');
 });
 
 test('the password may come from CERTGATE_PLATFORM_PASSWORD', async () => {
   const platform = { ...(good.platform as object), passwordFile: undefined };
   const { config } = await loadConfig(write('env.json', { ...good, platform }), { env: { CERTGATE_PLATFORM_PASSWORD: 'from-env' } });
-  expect(config.platform.password).toBe('from-env');
+  expect(config.platforms.default!.password).toBe('from-env');
 });
 
 describe('each mistake is named by its key', () => {

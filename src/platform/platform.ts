@@ -1,0 +1,64 @@
+// One ThingsBoard the gate serves: its REST session, its device directory and its MQTT port.
+// At start it resolves the routes' profile names; while ThingsBoard cannot be reached it retries.
+
+import type { CacheConfig, PlatformConfig } from '../config/types.ts';
+import { isGateError } from '../errors.ts';
+import { safeUrl, type Logger } from '../log.ts';
+import { DeviceDirectory } from './device-directory.ts';
+import { RestSession } from './rest-session.ts';
+
+const RETRY_MS = 5_000;
+
+export class Platform {
+  readonly config: PlatformConfig;
+  readonly rest: RestSession;
+  readonly directory: DeviceDirectory;
+  readonly #log: Logger;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(config: PlatformConfig, cache: CacheConfig, log: Logger) {
+    this.config = config;
+    this.#log = log.child({ platform: config.name, url: safeUrl(config.url) });
+    this.rest = new RestSession(config, this.#log);
+    this.directory = new DeviceDirectory(this.rest, cache, this.#log);
+  }
+
+  /**
+   * Resolves `profiles` (names) to ids. A name ThingsBoard does not know throws
+   * CERTGATE_CONFIG_INVALID; an unreachable ThingsBoard is retried in the background, and
+   * devices of those profiles are told "server unavailable" meanwhile.
+   */
+  async start(profiles: string[]): Promise<void> {
+    try {
+      await this.directory.profiles.load(profiles);
+      this.#log.info({ profiles }, 'device profiles resolved');
+    } catch (err) {
+      if (!isGateError(err) || err.fault !== 'platform') throw err;
+      this.#log.warn({ code: err.code }, `ThingsBoard not reachable at start (${err.message}); retrying every ${RETRY_MS / 1000} s`);
+      this.#scheduleRetry(profiles);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
+    await this.rest.close();
+  }
+
+  #scheduleRetry(profiles: string[]): void {
+    if (this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.directory.profiles.load(profiles).then(
+        () => this.#log.info({ profiles }, 'device profiles resolved'),
+        (err: Error) => {
+          const level = isGateError(err) && err.fault === 'platform' ? 'warn' : 'error';
+          this.#log[level](`resolving device profiles failed again: ${err.message}`);
+          this.#scheduleRetry(profiles);
+        },
+      );
+    }, RETRY_MS);
+  }
+}
