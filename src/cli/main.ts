@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { Exit, isGateError } from '../errors.ts';
 import { register as registerDemo } from '../demo/demo.ts';
+import { register as registerVerify } from './verify.ts';
+import { register as registerCheck } from './check.ts';
+import { register as registerMigrationReport } from './migration-report.ts';
 import { register as registerRun } from './run.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
 
   registerRun(program);
   registerDemo(program);
+  registerVerify(program);
+  registerCheck(program);
+  registerMigrationReport(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
