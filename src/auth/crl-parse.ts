@@ -2,6 +2,7 @@
 // with the defects that make it unusable for revocation checking.
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 import { createHash } from 'node:crypto';
 import { nameFromBlock, formatName, type DistinguishedName } from './names.ts';
 import { bytesEqual, isoSeconds, type AlgorithmId } from './parse-cert.ts';
@@ -34,10 +35,10 @@ const KNOWN_ENTRY_EXTENSIONS = new Set(['2.5.29.21', '2.5.29.24']);
 /** Parses a CRL; throws only when its outer structure is unreadable. */
 export function parseCrl(der: Uint8Array): ParsedCrl {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const decoded = asn1js.fromBER(bytes);
-  if (decoded.offset !== bytes.length || !(decoded.result instanceof asn1js.Sequence)) throw new Error('not a DER CRL');
+  const outer = decodeDer(bytes, 'CRL');
+  if (!(outer instanceof asn1js.Sequence)) throw new Error('not a DER CRL');
 
-  const [tbsBlock, algBlock, sigBlock] = decoded.result.valueBlock.value;
+  const [tbsBlock, algBlock, sigBlock] = outer.valueBlock.value;
   if (!(tbsBlock instanceof asn1js.Sequence) || !(sigBlock instanceof asn1js.BitString)) throw new Error('malformed CRL');
   const items = [...tbsBlock.valueBlock.value];
   if (items[0] instanceof asn1js.Integer) items.shift();
@@ -76,10 +77,10 @@ function readCrlExtensions(crl: ParsedCrl, extensions: Array<{ oid: string; crit
     if (oid === CRL_NUMBER) {
       // RFC 5280 section 5.2.3: the CRL number is a non-critical extension.
       if (critical) crl.defects.push('its CRL number extension is marked critical');
-      const int = asn1js.fromBER(value).result;
+      const int = decodeDer(value, 'CRL number');
       if (int instanceof asn1js.Integer) crl.number = BigInt('0x' + (Buffer.from(int.valueBlock.valueHexView).toString('hex') || '0'));
     } else if (oid === AKI) {
-      const seq = asn1js.fromBER(value).result as asn1js.Sequence;
+      const seq = decodeDer(value, 'CRL authority key identifier') as asn1js.Sequence;
       const keyId = seq.valueBlock?.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0);
       crl.akiKeyId = keyId ? (keyId as asn1js.Primitive).valueBlock.valueHexView : null;
     } else if (oid === DELTA) {

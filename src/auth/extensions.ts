@@ -2,6 +2,7 @@
 // @peculiar/asn1-x509 or asn1js, plus the defects that make a certificate unusable anywhere.
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as schema from '@peculiar/asn1-x509';
 import { parseGeneralNames, readGeneralName, type GeneralName } from './general-names.ts';
@@ -117,8 +118,9 @@ function checkOne(ext: CertExtensions, oid: string, critical: boolean, value: Ui
   try {
     parse(value, ext, critical);
     assertDer(value);
-  } catch {
-    ext.defects.push(`its ${nameOf(oid)} extension is malformed`);
+  } catch (err) {
+    const tooLarge = /Maximum ASN\.1/.test((err as Error).message);
+    ext.defects.push(`its ${nameOf(oid)} extension is ${tooLarge ? 'too large to read' : 'malformed'}`);
     return;
   }
 
@@ -139,11 +141,11 @@ function readRaw(item: asn1js.AsnType): RawExtension {
 }
 
 function parseNameConstraints(value: Uint8Array): NameConstraintSet {
-  const decoded = asn1js.fromBER(value);
-  if (!(decoded.result instanceof asn1js.Sequence)) throw new Error('malformed');
+  const decoded = decodeDer(value, 'name constraints');
+  if (!(decoded instanceof asn1js.Sequence)) throw new Error('malformed');
 
   const result: NameConstraintSet = { permitted: null, excluded: null };
-  for (const part of decoded.result.valueBlock.value) {
+  for (const part of decoded.valueBlock.value) {
     const tag = (part as asn1js.BaseBlock).idBlock.tagNumber;
     const subtrees = (part as asn1js.Constructed).valueBlock.value ?? [];
     // RFC 5280 section 4.2.1.10: GeneralSubtrees is SIZE (1..MAX).
@@ -168,8 +170,7 @@ function readSubtree(item: asn1js.AsnType): GeneralName {
 
 /** Rejects trailing bytes after the value (BER lets parsers stop early). */
 function assertDer(value: Uint8Array): void {
-  const decoded = asn1js.fromBER(value);
-  if (decoded.offset !== value.byteLength) throw new Error('trailing data');
+  decodeDer(value, 'extension value');
 }
 
 function bigFrom(buffer: ArrayBuffer): bigint {

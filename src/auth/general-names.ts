@@ -2,6 +2,7 @@
 // bytes, because IP masks, directory names and exact IA5 text all matter to the checks.
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 import { contentOf, nameFromBlock, type DistinguishedName } from './names.ts';
 
 export type GeneralNameType = 'other' | 'email' | 'dns' | 'x400' | 'dn' | 'edi' | 'uri' | 'ip' | 'rid';
@@ -19,11 +20,9 @@ const TYPES: GeneralNameType[] = ['other', 'email', 'dns', 'x400', 'dn', 'edi', 
 
 /** Parses a GeneralNames SEQUENCE (RFC 5280 section 4.2.1.6). Throws on malformed input. */
 export function parseGeneralNames(der: Uint8Array): GeneralName[] {
-  const decoded = asn1js.fromBER(der);
-  if (decoded.offset !== der.byteLength || !(decoded.result instanceof asn1js.Sequence)) {
-    throw new Error('malformed GeneralNames');
-  }
-  return decoded.result.valueBlock.value.map(readGeneralName);
+  const decoded = decodeDer(der, 'GeneralNames');
+  if (!(decoded instanceof asn1js.Sequence)) throw new Error('malformed GeneralNames');
+  return decoded.valueBlock.value.map(readGeneralName);
 }
 
 /** Reads one GeneralName from its decoded context-tagged element. */

@@ -3,6 +3,8 @@
 
 import type { Refused, Verdict } from './types.ts';
 import type { ErrorCode } from '../errors.ts';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { parseCertificate, type ParsedCert } from './parse-cert.ts';
 import { CertIndex, PathSearch, Rank, type Failure } from './path-build.ts';
 import { checkPath } from './path-checks.ts';
@@ -23,15 +25,23 @@ interface Context {
   refusal: { code: ErrorCode; reason: string; route: string | null; device: string | null; rank: number } | null;
 }
 
+/** A device sends a few certificates; more is either a mistake or an attempt to burn CPU. */
+const MAX_PRESENTED = 16;
+
+/**
+ * Parsed certificates by SHA-256 of their DER. Every device of a fleet sends the same
+ * intermediate, and a device reconnects with the same leaf, so most judges parse nothing.
+ */
+const parsed = new LRUCache<string, ParsedCert | Error>({ max: 1024 });
+
 export function judgeChain(routes: RouteTrust[], crls: CrlStore, presented: Buffer[], at: Date): Verdict {
   if (presented.length === 0) return refuse('CERTGATE_NO_CLIENT_CERT', 'the device presented no client certificate', null);
 
-  let leaf: ParsedCert;
-  try {
-    leaf = parseCertificate(presented[0]!);
-  } catch (err) {
-    return refuse('CERTGATE_CHAIN_REFUSED', `the device's certificate cannot be read: ${(err as Error).message}`, null);
+  if (presented.length > MAX_PRESENTED) {
+    return refuse('CERTGATE_CHAIN_REFUSED', `the device presented ${presented.length} certificates; at most ${MAX_PRESENTED} are read`, null);
   }
+  const leaf = parseCached(presented[0]!);
+  if (leaf instanceof Error) return refuse('CERTGATE_CHAIN_REFUSED', `the device's certificate cannot be read: ${leaf.message}`, null);
   const extras = parseExtras(presented.slice(1), leaf);
   // Certificates carry whole seconds; a fractional clock would make notAfter exclusive.
   const time = new Date(Math.floor(at.getTime() / 1000) * 1000);
@@ -114,17 +124,23 @@ function note(ctx: Context, code: ErrorCode, reason: string, route: RouteTrust |
   ctx.refusal = { code, reason, route: route?.config.name ?? null, device: null, rank };
 }
 
+/** Readable extras other than the leaf; an unreadable one cannot be part of any path. */
 function parseExtras(ders: Buffer[], leaf: ParsedCert): ParsedCert[] {
-  const extras: ParsedCert[] = [];
-  for (const der of ders) {
+  return ders.map(parseCached).filter((c): c is ParsedCert => !(c instanceof Error) && c.fingerprint !== leaf.fingerprint);
+}
+
+function parseCached(der: Buffer): ParsedCert | Error {
+  const key = createHash('sha256').update(der).digest('hex');
+  let cert = parsed.get(key);
+  if (cert === undefined) {
     try {
-      const cert = parseCertificate(der);
-      if (cert.fingerprint !== leaf.fingerprint) extras.push(cert);
-    } catch {
-      // An unreadable extra cannot be part of any path; the path search reports what is missing.
+      cert = parseCertificate(der);
+    } catch (err) {
+      cert = err as Error;
     }
+    parsed.set(key, cert);
   }
-  return extras;
+  return cert;
 }
 
 function refuse(code: ErrorCode, reason: string, leaf: ParsedCert | null, route: string | null = null): Refused {

@@ -3,6 +3,7 @@
 // rendering and the name comparison used to link a certificate to its issuer.
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 
 export interface NameAttribute {
   /** Dotted OID of the attribute type. */
@@ -42,10 +43,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads an encoded Name (an RDNSequence). Throws when the bytes are not one. */
 export function parseName(der: Uint8Array): DistinguishedName {
-  const decoded = asn1js.fromBER(der);
-  if (decoded.offset === -1 || decoded.offset !== der.byteLength) throw new Error('malformed name');
-
-  const seq = decoded.result;
+  const seq = decodeDer(der, 'name');
   if (!(seq instanceof asn1js.Sequence)) throw new Error('name is not a SEQUENCE');
   return nameFromBlock(seq, der);
 }

@@ -2,6 +2,7 @@
 // raw bytes for the signed part, names and key. Structural defects are collected, not thrown.
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { CertSummary } from './types.ts';
 import { nameFromBlock, formatName, type DistinguishedName } from './names.ts';
@@ -47,11 +48,8 @@ export interface ParsedCert {
 /** Parses a certificate. Throws (with a short reason) only when the outer structure is unreadable. */
 export function parseCertificate(der: Uint8Array): ParsedCert {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const decoded = asn1js.fromBER(bytes);
-  if (decoded.offset === -1) throw new Error(`not a DER certificate (${decoded.result.error})`);
-  if (decoded.offset !== bytes.length) throw new Error('not a DER certificate (trailing bytes)');
-
-  const [tbsBlock, sigAlgBlock, sigBlock] = sequenceItems(decoded.result, 3, 'certificate') as [asn1js.AsnType, asn1js.AsnType, asn1js.AsnType];
+  const outer = decodeDer(bytes, 'certificate');
+  const [tbsBlock, sigAlgBlock, sigBlock] = sequenceItems(outer, 3, 'certificate') as [asn1js.AsnType, asn1js.AsnType, asn1js.AsnType];
   const tbs = readTbs(tbsBlock);
   const signatureAlgorithm = readAlgorithm(sigAlgBlock);
   if (!(sigBlock instanceof asn1js.BitString)) throw new Error('signature is not a BIT STRING');

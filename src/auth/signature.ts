@@ -2,6 +2,7 @@
 // OpenSSL security level (weak digests, small keys, explicit EC parameters).
 
 import * as asn1js from 'asn1js';
+import { decodeDer } from './der.ts';
 import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { AlgorithmId } from './parse-cert.ts';
 
@@ -95,13 +96,18 @@ function verifyPss(signed: Uint8Array, alg: AlgorithmId, signature: Uint8Array, 
 /** RSASSA-PSS-params (RFC 4055 section 3.1); only MGF1 with the same digest is supported. */
 function readPssParams(der: Uint8Array | null): { hash: string; saltLength: number } | null {
   if (!der) return null;
-  const decoded = asn1js.fromBER(der);
-  if (!(decoded.result instanceof asn1js.Sequence)) return null;
+  let decoded: asn1js.AsnType;
+  try {
+    decoded = decodeDer(der, 'RSASSA-PSS parameters');
+  } catch {
+    return null;
+  }
+  if (!(decoded instanceof asn1js.Sequence)) return null;
 
   let hash = 'sha1';
   let mgfHash = 'sha1';
   let saltLength = 20;
-  for (const part of decoded.result.valueBlock.value) {
+  for (const part of decoded.valueBlock.value) {
     const inner = (part as asn1js.Constructed).valueBlock.value?.[0];
     const tag = (part as asn1js.BaseBlock).idBlock.tagNumber;
     if (tag === 0) hash = HASHES[algorithmOid(inner)] ?? '';
