@@ -28,7 +28,13 @@ export interface CertExtensions {
   nameConstraints?: NameConstraintSet;
   akiKeyId?: Uint8Array | null;
   ski?: Uint8Array;
+  /** certificatePolicies OIDs (2.5.29.32.0 is anyPolicy). */
+  policies?: string[];
+  /** policyMappings as [issuerDomainPolicy, subjectDomainPolicy] pairs. */
+  policyMappings?: Array<[string, string]>;
   requireExplicitPolicy?: number | null;
+  inhibitPolicyMapping?: number | null;
+  inhibitAnyPolicy?: number;
   defects: string[];
 }
 
@@ -76,13 +82,18 @@ const PARSERS: Record<string, (value: Uint8Array, ext: CertExtensions, critical:
   },
   [ExtOid.subjectKeyId]: (v, ext) => { ext.ski = new Uint8Array(AsnConvert.parse(v, schema.SubjectKeyIdentifier).buffer); },
   [ExtOid.authorityInfoAccess]: (v) => { AsnConvert.parse(v, schema.AuthorityInfoAccessSyntax); },
-  [ExtOid.certificatePolicies]: (v) => { AsnConvert.parse(v, schema.CertificatePolicies); },
+  [ExtOid.certificatePolicies]: (v, ext) => {
+    ext.policies = AsnConvert.parse(v, schema.CertificatePolicies).map((p) => p.policyIdentifier);
+  },
   [ExtOid.policyConstraints]: (v, ext) => {
     const pc = AsnConvert.parse(v, schema.PolicyConstraints);
-    ext.requireExplicitPolicy = pc.requireExplicitPolicy ? Number(bigFrom(pc.requireExplicitPolicy)) : null;
+    ext.requireExplicitPolicy = pc.requireExplicitPolicy ? skipCerts(pc.requireExplicitPolicy) : null;
+    ext.inhibitPolicyMapping = pc.inhibitPolicyMapping ? skipCerts(pc.inhibitPolicyMapping) : null;
   },
-  [ExtOid.policyMappings]: (v) => { AsnConvert.parse(v, schema.PolicyMappings); },
-  [ExtOid.inhibitAnyPolicy]: (v) => { AsnConvert.parse(v, schema.InhibitAnyPolicy); },
+  [ExtOid.policyMappings]: (v, ext) => {
+    ext.policyMappings = AsnConvert.parse(v, schema.PolicyMappings).map((m) => [m.issuerDomainPolicy, m.subjectDomainPolicy]);
+  },
+  [ExtOid.inhibitAnyPolicy]: (v, ext) => { ext.inhibitAnyPolicy = skipCerts(AsnConvert.parse(v, schema.InhibitAnyPolicy).value); },
   [ExtOid.crlDistributionPoints]: (v) => { AsnConvert.parse(v, schema.CRLDistributionPoints); },
   [ExtOid.issuerAltName]: (v) => { parseGeneralNames(v); },
   [ExtOid.freshestCrl]: (v) => { AsnConvert.parse(v, schema.FreshestCRL); },
@@ -173,9 +184,12 @@ function assertDer(value: Uint8Array): void {
   decodeDer(value, 'extension value');
 }
 
-function bigFrom(buffer: ArrayBuffer): bigint {
+/** SkipCerts ::= INTEGER (0..MAX); anything beyond any real path length counts as "never". */
+function skipCerts(buffer: ArrayBuffer): number {
   const hex = Buffer.from(buffer).toString('hex');
-  return hex ? BigInt('0x' + hex) : 0n;
+  const value = hex ? BigInt('0x' + hex) : 0n;
+  if ((Buffer.from(buffer)[0] ?? 0) & 0x80) throw new Error('negative SkipCerts');
+  return value > 1000n ? 1000 : Number(value);
 }
 
 function nameOf(oid: string): string {

@@ -6,6 +6,7 @@ import { isoSeconds } from './parse-cert.ts';
 import { KeyUsageBit } from './extensions.ts';
 import { checkSignature, weakDigest, weakKey, type SecurityLevel } from './signature.ts';
 import { checkNameConstraints } from './name-constraints.ts';
+import { checkPolicies } from './policies.ts';
 
 export const ANY_EKU = '2.5.29.37.0';
 export const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -26,7 +27,7 @@ export function checkPath(path: ParsedCert[], policy: PathPolicy, at: Date): str
     if (problem) return `certificate '${path[depth]!.label}' (depth ${depth}) ${problem}`;
   }
 
-  return checkPathLength(path) ?? checkDepth(path, policy) ?? checkNameConstraints(path) ?? checkEku(path, policy);
+  return checkPathLength(path) ?? checkDepth(path, policy) ?? checkNameConstraints(path) ?? checkPolicies(path) ?? checkEku(path, policy);
 }
 
 /** The rules a trust anchor is held to on its own (what every path through it would check). */

@@ -1,7 +1,9 @@
 // Path building and validation through buildTrust/judge with a generated PKI: anchors (root or
 // intermediate), helper intermediates, validity of every certificate, CA rules, EKU, forgeries.
 
+import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as x509 from '@peculiar/x509';
 import { createRoot, issue, generateKeys, Eku, KeyUsage, type Identity } from '../../src/pki/throwaway-pki.ts';
 import { TempFiles, route, trustOf, ders, accepted, refused, DAY } from './fixture.ts';
 
@@ -191,5 +193,28 @@ describe('extended key usage', () => {
     const serverCa = await issue(r1, { subject: 'CN=Server Only CA', ca: {}, eku: [Eku.serverAuth] });
     const leaf = await issue(serverCa, { subject: 'CN=TH-000473' });
     expect(refused(trustOf([route({ trustAnchors: [r1File] })]).judge(ders(leaf, serverCa))).reason).toContain("'CN=Server Only CA' (depth 1) does not allow the extended key usage clientAuth");
+  });
+});
+
+describe('certificate policies', () => {
+  const requireExplicit = new x509.Extension('2.5.29.36', true, Buffer.from('3003800100', 'hex'));
+  const policy = (...oids: string[]) => new x509.CertificatePolicyExtension(oids, false);
+
+  test('a CA that requires an explicit policy refuses a leaf without one, and accepts one with its policy', async () => {
+    const strictCa = await issue(r1, { subject: 'CN=Policy CA', ca: {}, extensions: [requireExplicit, policy('1.3.6.1.4.1.55555.1')] });
+    const without = await issue(strictCa, { subject: 'CN=TH-000480' });
+    const withPolicy = await issue(strictCa, { subject: 'CN=TH-000481', extensions: [policy('1.3.6.1.4.1.55555.1')] });
+    const otherPolicy = await issue(strictCa, { subject: 'CN=TH-000482', extensions: [policy('1.3.6.1.4.1.55555.2')] });
+    const trust = trustOf([route({ trustAnchors: [r1File] })]);
+
+    expect(refused(trust.judge(ders(without, strictCa))).reason).toBe("certificate 'CN=TH-000480' (depth 0) leaves no acceptable certificate policy, and a CA in the path requires an explicit policy");
+    expect(accepted(trust.judge(ders(withPolicy, strictCa))).device).toBe('TH-000481');
+    expect(refused(trust.judge(ders(otherPolicy, strictCa))).code).toBe('CERTGATE_CHAIN_REFUSED');
+  });
+
+  test('without requireExplicitPolicy, policies do not matter', async () => {
+    const relaxedCa = await issue(r1, { subject: 'CN=Relaxed Policy CA', ca: {}, extensions: [policy('1.3.6.1.4.1.55555.1')] });
+    const leaf = await issue(relaxedCa, { subject: 'CN=TH-000483', extensions: [policy('1.3.6.1.4.1.55555.9')] });
+    expect(accepted(trustOf([route({ trustAnchors: [r1File] })]).judge(ders(leaf, relaxedCa))).device).toBe('TH-000483');
   });
 });
