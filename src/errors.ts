@@ -48,6 +48,7 @@ export const ErrorCodes = {
 
   // Start-up
   CERTGATE_CONFIG_INVALID: { refusal: 'close', fault: 'gate' },
+  CERTGATE_LISTEN_FAILED: { refusal: 'close', fault: 'gate' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

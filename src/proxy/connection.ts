@@ -7,6 +7,7 @@ import { GateError, isGateError } from '../errors.ts';
 import { levelFor, type Logger } from '../log.ts';
 import { connackFor } from '../mqtt/connack.ts';
 import { UnsupportedProtocol } from '../mqtt/connect.ts';
+import { PacketGuard } from '../mqtt/packet-guard.ts';
 import { PacketReader, type FirstPacket } from '../mqtt/packet-reader.ts';
 import { presentedChain } from '../tls/peer-chain.ts';
 import { admit, type GateContext } from './admit.ts';
@@ -101,20 +102,39 @@ export class Connection {
     this.#pipe(admission.upstream, first.rest, admission.upstreamRest);
   }
 
-  /** Step 7: bytes both ways; the pipelined packets first, in the order they came. */
+  /**
+   * Step 7: bytes both ways; the pipelined packets first, in the order they came. The device's
+   * direction goes through a PacketGuard, so a second CONNECT cannot log in as someone else.
+   */
   #pipe(upstream: Socket, fromDevice: Buffer, fromUpstream: Buffer): void {
     this.#state = 'piping';
-    if (fromUpstream.length > 0) this.#device.write(fromUpstream);
-    if (fromDevice.length > 0) upstream.write(fromDevice);
-    this.#bytesUp += fromDevice.length;
+    const guard = new PacketGuard();
+    const forward = (chunk: Buffer): void => {
+      try {
+        guard.check(chunk);
+      } catch (err) {
+        this.#log.info({ device: this.#deviceName, code: (err as GateError).code }, `closed: ${(err as Error).message}`);
+        this.close((err as GateError).code);
+        return;
+      }
+      this.#bytesUp += chunk.length;
+      if (!upstream.write(chunk)) {
+        this.#device.pause();
+        upstream.once('drain', () => this.#device.resume());
+      }
+    };
 
+    if (fromUpstream.length > 0) this.#device.write(fromUpstream);
+    if (fromDevice.length > 0) forward(fromDevice);
     upstream.on('data', (chunk: Buffer) => (this.#bytesDown += chunk.length));
-    this.#device.on('data', (chunk: Buffer) => (this.#bytesUp += chunk.length));
     upstream.on('error', (err) => this.close(`upstream socket error: ${err.message}`));
     upstream.on('close', () => this.close('upstream closed'));
     upstream.on('end', () => this.#arm(HALF_CLOSE_GRACE_MS, () => this.close('upstream ended')));
-    this.#device.on('end', () => this.#arm(HALF_CLOSE_GRACE_MS, () => this.close('device ended')));
-    this.#device.pipe(upstream);
+    this.#device.on('data', forward);
+    this.#device.on('end', () => {
+      upstream.end();
+      this.#arm(HALF_CLOSE_GRACE_MS, () => this.close('device ended'));
+    });
     upstream.pipe(this.#device);
     this.#device.resume();
   }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Loaded } from '../config/load.ts';
 import type { GateConfig } from '../config/types.ts';
+import { GateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { openLedger } from '../migration/index.ts';
 import { Platform } from '../platform/platform.ts';
@@ -60,6 +61,9 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     log.info({ peer: `${socket.remoteAddress}:${socket.remotePort}`, code: err.code }, `TLS handshake failed: ${err.message}`);
+    // Node reports a handshake timeout here but leaves the socket open; an idle or slow client
+    // would otherwise hold a file descriptor for ever.
+    socket.destroy();
   });
 
   await listen(server, config.listen.host, config.listen.port);
@@ -96,9 +100,12 @@ async function startPlatforms(config: GateConfig, log: Logger): Promise<Map<stri
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException): void => {
+      reject(new GateError('CERTGATE_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {}, err));
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

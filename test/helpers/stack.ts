@@ -4,11 +4,12 @@
 import { Writable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { loadConfig } from '../../src/config/load.ts';
 import { createFleet, type DeviceFiles, type Fleet } from '../../src/demo/fleet.ts';
 import { createLogger } from '../../src/log.ts';
 import { startGate, type RunningGate } from '../../src/proxy/gate.ts';
-import { startStandin, type Standin } from '../../src/standin/index.ts';
+import { startStandin, type Standin, type StandinOptions } from '../../src/standin/index.ts';
 
 export interface Stack {
   fleet: Fleet;
@@ -25,6 +26,9 @@ export interface Stack {
 export interface StackOptions {
   patch?: (config: Record<string, unknown>) => Record<string, unknown>;
   fleet?: Fleet;
+  standin?: StandinOptions;
+  /** Profiles to create in the stand-in before the gate starts (default: thermostat, meter). */
+  profiles?: string[];
 }
 
 let sharedFleet: Promise<Fleet> | null = null;
@@ -36,9 +40,8 @@ export function fleetOnce(): Promise<Fleet> {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fleet = options.fleet ?? (await fleetOnce());
-  const tb = await startStandin({ username: 'certgate@example.com', password: 'pa55-word-never-logged' });
-  tb.addProfile('thermostat');
-  tb.addProfile('meter');
+  const tb = await startStandin({ username: 'certgate@example.com', password: 'pa55-word-never-logged', ...options.standin });
+  for (const profile of options.profiles ?? ['thermostat', 'meter']) tb.addProfile(profile);
 
   const settings = { upstreamPort: tb.mqttPort, platformUrl: tb.restUrl, platformUsername: tb.username, platformPassword: tb.password };
   let configPath = fleet.writeConfig(settings);
@@ -48,6 +51,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     configPath = fleet.write('certgate.json', JSON.stringify(options.patch(base), null, 2));
   }
 
+  const capture = captureLog();
+  const gate = await startGate(await loadConfig(configPath), capture.logger);
+
+  return {
+    fleet, tb, gate, configPath, logs: capture.logs,
+    logText: capture.text,
+    close: async () => {
+      await gate.close();
+      await tb.close();
+    },
+  };
+}
+
+/** A debug-level logger whose lines are kept, parsed and as text. */
+export function captureLog(): { logger: ReturnType<typeof createLogger>; logs: Stack['logs']; text: () => string } {
   let text = '';
   const logs: Stack['logs'] = [];
   const sink = new Writable({
@@ -57,16 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done();
     },
   });
-  const gate = await startGate(await loadConfig(configPath), createLogger('debug', sink));
-
-  return {
-    fleet, tb, gate, configPath, logs,
-    logText: () => text,
-    close: async () => {
-      await gate.close();
-      await tb.close();
-    },
-  };
+  return { logger: createLogger('debug', sink), logs, text: () => text };
 }
 
 export interface ClientOptions {
@@ -118,5 +127,29 @@ export function collect(socket: TLSSocket, timeoutMs = 5_000): Promise<{ data: B
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', () => undefined);
     socket.once('close', () => done(true));
+  });
+}
+
+/**
+ * One device connection by hand: TLS, CONNECT, and the CONNACK code (null when the gate closed
+ * without one). Lighter than MQTT.js, for tests that open many connections at once.
+ */
+export async function connackOf(stack: Stack, device: DeviceFiles | null, clientId: string, username?: string): Promise<number | null> {
+  const socket = await rawDevice(stack, device);
+  const received = collect(socket, 15_000);
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolVersion: 4, clientId, clean: true, keepalive: 30, ...(username ? { username } : {}) }));
+  const answer = await Promise.race([received, firstBytes(socket, 4)]);
+  socket.destroy();
+  const data = answer.data;
+  return data.length >= 4 && data[0] === 0x20 ? data[3]! : null;
+}
+
+function firstBytes(socket: TLSSocket, count: number): Promise<{ data: Buffer }> {
+  return new Promise((resolve) => {
+    let data = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= count) resolve({ data });
+    });
   });
 }

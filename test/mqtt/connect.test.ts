@@ -3,6 +3,7 @@
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, test } from 'vitest';
 import { parseConnect, rewriteCredentials, UnsupportedProtocol } from '../../src/mqtt/connect.ts';
+import { PacketGuard } from '../../src/mqtt/packet-guard.ts';
 import { PacketReader } from '../../src/mqtt/packet-reader.ts';
 
 type ConnectOptions = Omit<mqttPacket.IConnectPacket, 'cmd'>;
@@ -139,5 +140,24 @@ describe('PacketReader', () => {
   test('refuses a CONNECT announcing more than the size limit before it arrives', () => {
     // remaining length 200 MB: c8 d0 ae 5f
     expect(() => new PacketReader(1, 65536).push(Buffer.from([0x10, 0x80, 0x84, 0xaf, 0x5f]))).toThrow(/exceeds the limit/);
+  });
+});
+
+describe('PacketGuard', () => {
+  const publish = (size: number): Buffer =>
+    mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(size, 1), qos: 0, retain: false, dup: false });
+  const stream = Buffer.concat([publish(10), publish(300), mqttPacket.generate({ cmd: 'pingreq' }), publish(20_000)]);
+
+  test.each([1, 2, 3, 7, 1000, stream.length])('passes a stream of non-CONNECT packets cut every %i bytes', (step) => {
+    const guard = new PacketGuard();
+    for (let i = 0; i < stream.length; i += step) guard.check(stream.subarray(i, i + step));
+  });
+
+  test.each([1, 5, 333])('stops a CONNECT behind other packets, cut every %i bytes', (step) => {
+    const guard = new PacketGuard();
+    const bad = Buffer.concat([stream, connect({})]);
+    expect(() => {
+      for (let i = 0; i < bad.length; i += step) guard.check(bad.subarray(i, i + step));
+    }).toThrow(/second CONNECT/);
   });
 });

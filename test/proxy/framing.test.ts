@@ -1,6 +1,7 @@
 // CONNECT framing through the real listener: split into single bytes, pipelined with the packets
 // behind it, and the bad inputs that must close the connection while the gate serves others.
 
+import { connect as tcpConnect } from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { DeviceFiles } from '../../src/demo/fleet.ts';
@@ -11,7 +12,9 @@ let device: DeviceFiles;
 let token: string;
 
 beforeEach(async () => {
-  stack = await startStack({ patch: (c) => ({ ...c, mqtt: { connectTimeoutSeconds: 1, maxConnectBytes: 4096 } }) });
+  stack = await startStack({
+    patch: (c) => ({ ...c, tls: { ...(c.tls as object), handshakeTimeoutSeconds: 1 }, mqtt: { connectTimeoutSeconds: 1, maxConnectBytes: 4096 } }),
+  });
   token = stack.tb.addDevice('TH-000440', { profile: 'thermostat' }).token!;
   device = await (await fleetOnce()).device('TH-000440');
 });
@@ -110,4 +113,32 @@ test("client id 'provision' is refused: it would switch ThingsBoard to provision
   const refused = await mqttClient(stack, device, { clientId: 'provision' }).catch((e: { code?: number }) => e);
   expect((refused as { code?: number }).code).toBe(5);
   expect(stack.tb.connects).toHaveLength(0);
+});
+
+test('a second CONNECT after admission closes the connection and never reaches upstream', async () => {
+  const socket = await rawDevice(stack, device);
+  const received = collect(socket);
+  socket.write(connect);
+  await stack.tb.waitFor(() => stack.tb.connects.length === 1);
+  const second = mqttPacket.generate({ cmd: 'connect', protocolVersion: 4, clientId: 'provision', username: 'someone-elses-token', clean: true, keepalive: 30 });
+  // Split so that the CONNECT's first byte arrives behind a complete PINGREQ.
+  socket.write(Buffer.concat([pingreq, second.subarray(0, 1)]));
+  socket.write(second.subarray(1));
+  const { closed } = await received;
+  expect(closed).toBe(true);
+  expect(stack.tb.connects).toHaveLength(1);
+  expect(stack.tb.mqtt.connections.at(-1)!.packets.filter((p) => p === 'connect')).toHaveLength(1);
+});
+
+test('a TCP client that never completes its TLS handshake is closed at the handshake timeout', async () => {
+  const socket = tcpConnect(stack.gate.port, '127.0.0.1');
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 4_000);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  expect(closed).toBe(true);
 });
