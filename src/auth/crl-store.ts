@@ -40,7 +40,12 @@ export class CrlStore {
     for (const entry of this.files.values()) {
       const read = readCrlFile(entry.file, entry.key, issuers);
       if (read.problems.length > 0) {
-        problems.push(...read.problems.map((p) => ({ ...p, message: `${p.message}; keeping the previously loaded CRLs of this file` })));
+        problems.push(
+          ...read.problems.map((p) => ({
+            ...p,
+            message: `${p.message}; keeping the previously loaded CRLs of this file`,
+          })),
+        );
         continue;
       }
       entry.crls = read.crls.map((crl) => keepNewer(crl, entry, warnings));
@@ -52,7 +57,9 @@ export class CrlStore {
 
   /** The newest usable CRL from `issuer` that covers `cert`, or null when the issuer has none. */
   crlFor(cert: ParsedCert, issuer: ParsedCert, at: Date): ParsedCrl | null {
-    const candidates = (this.#byIssuer.get(cert.issuer.key) ?? []).filter((crl) => this.#signedBy(crl, issuer));
+    const candidates = (this.#byIssuer.get(cert.issuer.key) ?? []).filter((crl) =>
+      this.#signedBy(crl, issuer),
+    );
     const current = candidates.filter((crl) => crl.thisUpdate.getTime() <= at.getTime());
     return newest(current.length > 0 ? current : candidates);
   }
@@ -63,8 +70,15 @@ export class CrlStore {
     for (const entry of this.files.values()) {
       for (const crl of entry.crls) {
         const left = (crl.nextUpdate?.getTime() ?? Infinity) - at.getTime();
-        if (left < 0) warnings.push(`${entry.key}: ${describeCrl(crl)} is past its nextUpdate ${isoSeconds(crl.nextUpdate!)}; the certificates it covers are refused unless crlGraceSeconds allows it`);
-        else if (left < WARN_BEFORE_MS) warnings.push(`${entry.key}: ${describeCrl(crl)} reaches its nextUpdate at ${isoSeconds(crl.nextUpdate!)}, within a day`);
+        if (left < 0) {
+          warnings.push(
+            `${entry.key}: ${describeCrl(crl)} is past its nextUpdate ${isoSeconds(crl.nextUpdate!)}; the certificates it covers are refused unless crlGraceSeconds allows it`,
+          );
+        } else if (left < WARN_BEFORE_MS) {
+          warnings.push(
+            `${entry.key}: ${describeCrl(crl)} reaches its nextUpdate at ${isoSeconds(crl.nextUpdate!)}, within a day`,
+          );
+        }
       }
     }
     return warnings;
@@ -74,7 +88,9 @@ export class CrlStore {
     const memoKey = crl.fingerprint + issuer.fingerprint;
     let ok = this.#signatures.get(memoKey);
     if (ok === undefined) {
-      ok = issuer.publicKey !== null && checkSignature(crl.tbs, crl.signatureAlgorithm, crl.signature, issuer.publicKey) === null;
+      ok =
+        issuer.publicKey !== null &&
+        checkSignature(crl.tbs, crl.signatureAlgorithm, crl.signature, issuer.publicKey) === null;
       this.#signatures.set(memoKey, ok);
     }
     return ok;
@@ -105,14 +121,22 @@ function keepNewer(crl: ParsedCrl, previous: CrlFile, warnings: string[]): Parse
   const old = previous.crls.find((c) => c.issuer.key === crl.issuer.key);
   if (!old || (crl.number ?? 0n) >= (old.number ?? 0n)) return crl;
 
-  warnings.push(`${previous.key}: ${previous.file}: ignored ${describeCrl(crl)}: it is older than the loaded CRL #${old.number}`);
+  warnings.push(
+    `${previous.key}: ${previous.file}: ignored ${describeCrl(crl)}: it is older than the loaded CRL #${old.number}`,
+  );
   return old;
 }
 
-function readCrlFile(file: string, key: string, issuers: ParsedCert[]): { crls: ParsedCrl[]; problems: LoadProblem[] } {
+function readCrlFile(
+  file: string,
+  key: string,
+  issuers: ParsedCert[],
+): { crls: ParsedCrl[]; problems: LoadProblem[] } {
   const blocks = readDerBlocks(file, key, ['X509 CRL']);
   if (blocks.problems.length > 0) return { crls: [], problems: blocks.problems };
-  if (blocks.items.length === 0) return { crls: [], problems: [{ key, message: `${file}: no CRL found` }] };
+  if (blocks.items.length === 0) {
+    return { crls: [], problems: [{ key, message: `${file}: no CRL found` }] };
+  }
 
   const crls: ParsedCrl[] = [];
   const problems: LoadProblem[] = [];
@@ -120,10 +144,17 @@ function readCrlFile(file: string, key: string, issuers: ParsedCert[]): { crls: 
     try {
       const crl = parseCrl(der);
       const problem = crl.defects[0] ?? issuerProblem(crl, issuers);
-      if (problem) problems.push({ key, message: `${file}: CRL ${n + 1} (issuer '${crl.issuerLabel}') cannot be used: ${problem}` });
-      else crls.push(crl);
+      if (problem) {
+        problems.push({
+          key,
+          message: `${file}: CRL ${n + 1} (issuer '${crl.issuerLabel}') cannot be used: ${problem}`,
+        });
+      } else crls.push(crl);
     } catch (err) {
-      problems.push({ key, message: `${file}: CRL ${n + 1} cannot be read: ${(err as Error).message}` });
+      problems.push({
+        key,
+        message: `${file}: CRL ${n + 1} cannot be read: ${(err as Error).message}`,
+      });
     }
   }
   return { crls, problems };
@@ -137,12 +168,20 @@ function issuerProblem(crl: ParsedCrl, issuers: ParsedCert[]): string | null {
   const named = issuers.filter((cert) => cert.subject.key === crl.issuer.key);
   if (named.length === 0) return null;
 
-  const signer = named.find((cert) => cert.publicKey && checkSignature(crl.tbs, crl.signatureAlgorithm, crl.signature, cert.publicKey) === null);
-  if (!signer) return `its signature does not verify with the key of any configured certificate named '${crl.issuerLabel}'`;
+  const signer = named.find(
+    (cert) =>
+      cert.publicKey &&
+      checkSignature(crl.tbs, crl.signatureAlgorithm, crl.signature, cert.publicKey) === null,
+  );
+  if (!signer) {
+    return `its signature does not verify with the key of any configured certificate named '${crl.issuerLabel}'`;
+  }
   return crlSignProblem(signer);
 }
 
 export function crlSignProblem(issuer: ParsedCert): string | null {
   const ku = issuer.ext.keyUsage;
-  return ku !== undefined && !(ku & KeyUsageBit.cRLSign) ? `the keyUsage of '${issuer.label}' lacks cRLSign` : null;
+  return ku !== undefined && !(ku & KeyUsageBit.cRLSign)
+    ? `the keyUsage of '${issuer.label}' lacks cRLSign`
+    : null;
 }

@@ -39,13 +39,24 @@ export interface CertExtensions {
 }
 
 export const ExtOid = {
-  basicConstraints: '2.5.29.19', keyUsage: '2.5.29.15', extKeyUsage: '2.5.29.37',
-  subjectAltName: '2.5.29.17', nameConstraints: '2.5.29.30', authorityKeyId: '2.5.29.35',
-  subjectKeyId: '2.5.29.14', authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
-  certificatePolicies: '2.5.29.32', policyConstraints: '2.5.29.36', policyMappings: '2.5.29.33',
-  inhibitAnyPolicy: '2.5.29.54', crlDistributionPoints: '2.5.29.31', issuerAltName: '2.5.29.18',
-  freshestCrl: '2.5.29.46', subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
-  subjectDirectoryAttributes: '2.5.29.9', sctList: '1.3.6.1.4.1.11129.2.4.2',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  authorityKeyId: '2.5.29.35',
+  subjectKeyId: '2.5.29.14',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  certificatePolicies: '2.5.29.32',
+  policyConstraints: '2.5.29.36',
+  policyMappings: '2.5.29.33',
+  inhibitAnyPolicy: '2.5.29.54',
+  crlDistributionPoints: '2.5.29.31',
+  issuerAltName: '2.5.29.18',
+  freshestCrl: '2.5.29.46',
+  subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
+  subjectDirectoryAttributes: '2.5.29.9',
+  sctList: '1.3.6.1.4.1.11129.2.4.2',
 } as const;
 
 export const KeyUsageBit = { digitalSignature: 1, keyCertSign: 32, cRLSign: 64 } as const;
@@ -58,49 +69,75 @@ const MUST_BE_NONCRITICAL: Record<string, string> = {
 };
 
 /** Parsers for each understood extension; each throws when the value is malformed. */
-const PARSERS: Record<string, (value: Uint8Array, ext: CertExtensions, critical: boolean) => void> = {
-  [ExtOid.basicConstraints]: (v, ext, critical) => {
-    const bc = AsnConvert.parse(v, schema.BasicConstraints);
-    ext.basicConstraints = { ca: bc.cA, pathLen: bc.pathLenConstraint ?? null, critical };
-  },
-  [ExtOid.keyUsage]: (v, ext) => { ext.keyUsage = AsnConvert.parse(v, schema.KeyUsage).toNumber(); },
-  [ExtOid.extKeyUsage]: (v, ext) => {
-    ext.eku = [...AsnConvert.parse(v, schema.ExtendedKeyUsage)];
-    // RFC 5280 section 4.2.1.12: KeyPurposeId list is SIZE (1..MAX).
-    if (ext.eku.length === 0) throw new Error('empty');
-  },
-  [ExtOid.subjectAltName]: (v, ext, critical) => {
-    ext.san = parseGeneralNames(v);
-    ext.sanCritical = critical;
-    // RFC 5280 section 4.2.1.6: GeneralNames is SIZE (1..MAX).
-    if (ext.san.length === 0) throw new Error('empty');
-  },
-  [ExtOid.nameConstraints]: (v, ext) => { ext.nameConstraints = parseNameConstraints(v); },
-  [ExtOid.authorityKeyId]: (v, ext) => {
-    const aki = AsnConvert.parse(v, schema.AuthorityKeyIdentifier);
-    ext.akiKeyId = aki.keyIdentifier ? new Uint8Array(aki.keyIdentifier.buffer) : null;
-  },
-  [ExtOid.subjectKeyId]: (v, ext) => { ext.ski = new Uint8Array(AsnConvert.parse(v, schema.SubjectKeyIdentifier).buffer); },
-  [ExtOid.authorityInfoAccess]: (v) => { AsnConvert.parse(v, schema.AuthorityInfoAccessSyntax); },
-  [ExtOid.certificatePolicies]: (v, ext) => {
-    ext.policies = AsnConvert.parse(v, schema.CertificatePolicies).map((p) => p.policyIdentifier);
-  },
-  [ExtOid.policyConstraints]: (v, ext) => {
-    const pc = AsnConvert.parse(v, schema.PolicyConstraints);
-    ext.requireExplicitPolicy = pc.requireExplicitPolicy ? skipCerts(pc.requireExplicitPolicy) : null;
-    ext.inhibitPolicyMapping = pc.inhibitPolicyMapping ? skipCerts(pc.inhibitPolicyMapping) : null;
-  },
-  [ExtOid.policyMappings]: (v, ext) => {
-    ext.policyMappings = AsnConvert.parse(v, schema.PolicyMappings).map((m) => [m.issuerDomainPolicy, m.subjectDomainPolicy]);
-  },
-  [ExtOid.inhibitAnyPolicy]: (v, ext) => { ext.inhibitAnyPolicy = skipCerts(AsnConvert.parse(v, schema.InhibitAnyPolicy).value); },
-  [ExtOid.crlDistributionPoints]: (v) => { AsnConvert.parse(v, schema.CRLDistributionPoints); },
-  [ExtOid.issuerAltName]: (v) => { parseGeneralNames(v); },
-  [ExtOid.freshestCrl]: (v) => { AsnConvert.parse(v, schema.FreshestCRL); },
-  [ExtOid.subjectInfoAccess]: (v) => { AsnConvert.parse(v, schema.SubjectInfoAccessSyntax); },
-  [ExtOid.subjectDirectoryAttributes]: () => {},
-  [ExtOid.sctList]: () => {},
-};
+const PARSERS: Record<string, (value: Uint8Array, ext: CertExtensions, critical: boolean) => void> =
+  {
+    [ExtOid.basicConstraints]: (v, ext, critical) => {
+      const bc = AsnConvert.parse(v, schema.BasicConstraints);
+      ext.basicConstraints = { ca: bc.cA, pathLen: bc.pathLenConstraint ?? null, critical };
+    },
+    [ExtOid.keyUsage]: (v, ext) => {
+      ext.keyUsage = AsnConvert.parse(v, schema.KeyUsage).toNumber();
+    },
+    [ExtOid.extKeyUsage]: (v, ext) => {
+      ext.eku = [...AsnConvert.parse(v, schema.ExtendedKeyUsage)];
+      // RFC 5280 section 4.2.1.12: KeyPurposeId list is SIZE (1..MAX).
+      if (ext.eku.length === 0) throw new Error('empty');
+    },
+    [ExtOid.subjectAltName]: (v, ext, critical) => {
+      ext.san = parseGeneralNames(v);
+      ext.sanCritical = critical;
+      // RFC 5280 section 4.2.1.6: GeneralNames is SIZE (1..MAX).
+      if (ext.san.length === 0) throw new Error('empty');
+    },
+    [ExtOid.nameConstraints]: (v, ext) => {
+      ext.nameConstraints = parseNameConstraints(v);
+    },
+    [ExtOid.authorityKeyId]: (v, ext) => {
+      const aki = AsnConvert.parse(v, schema.AuthorityKeyIdentifier);
+      ext.akiKeyId = aki.keyIdentifier ? new Uint8Array(aki.keyIdentifier.buffer) : null;
+    },
+    [ExtOid.subjectKeyId]: (v, ext) => {
+      ext.ski = new Uint8Array(AsnConvert.parse(v, schema.SubjectKeyIdentifier).buffer);
+    },
+    [ExtOid.authorityInfoAccess]: (v) => {
+      AsnConvert.parse(v, schema.AuthorityInfoAccessSyntax);
+    },
+    [ExtOid.certificatePolicies]: (v, ext) => {
+      ext.policies = AsnConvert.parse(v, schema.CertificatePolicies).map((p) => p.policyIdentifier);
+    },
+    [ExtOid.policyConstraints]: (v, ext) => {
+      const pc = AsnConvert.parse(v, schema.PolicyConstraints);
+      ext.requireExplicitPolicy = pc.requireExplicitPolicy
+        ? skipCerts(pc.requireExplicitPolicy)
+        : null;
+      ext.inhibitPolicyMapping = pc.inhibitPolicyMapping
+        ? skipCerts(pc.inhibitPolicyMapping)
+        : null;
+    },
+    [ExtOid.policyMappings]: (v, ext) => {
+      ext.policyMappings = AsnConvert.parse(v, schema.PolicyMappings).map((m) => [
+        m.issuerDomainPolicy,
+        m.subjectDomainPolicy,
+      ]);
+    },
+    [ExtOid.inhibitAnyPolicy]: (v, ext) => {
+      ext.inhibitAnyPolicy = skipCerts(AsnConvert.parse(v, schema.InhibitAnyPolicy).value);
+    },
+    [ExtOid.crlDistributionPoints]: (v) => {
+      AsnConvert.parse(v, schema.CRLDistributionPoints);
+    },
+    [ExtOid.issuerAltName]: (v) => {
+      parseGeneralNames(v);
+    },
+    [ExtOid.freshestCrl]: (v) => {
+      AsnConvert.parse(v, schema.FreshestCRL);
+    },
+    [ExtOid.subjectInfoAccess]: (v) => {
+      AsnConvert.parse(v, schema.SubjectInfoAccessSyntax);
+    },
+    [ExtOid.subjectDirectoryAttributes]: () => {},
+    [ExtOid.sctList]: () => {},
+  };
 
 /** Reads the extensions SEQUENCE of a certificate (null when it has none). */
 export function readExtensions(seq: asn1js.Sequence | null): CertExtensions {
@@ -131,7 +168,9 @@ function checkOne(ext: CertExtensions, oid: string, critical: boolean, value: Ui
     assertDer(value);
   } catch (err) {
     const tooLarge = /Maximum ASN\.1/.test((err as Error).message);
-    ext.defects.push(`its ${nameOf(oid)} extension is ${tooLarge ? 'too large to read' : 'malformed'}`);
+    ext.defects.push(
+      `its ${nameOf(oid)} extension is ${tooLarge ? 'too large to read' : 'malformed'}`,
+    );
     return;
   }
 

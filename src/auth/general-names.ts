@@ -5,7 +5,8 @@ import * as asn1js from 'asn1js';
 import { decodeDer } from './der.ts';
 import { contentOf, nameFromBlock, type DistinguishedName } from './names.ts';
 
-export type GeneralNameType = 'other' | 'email' | 'dns' | 'x400' | 'dn' | 'edi' | 'uri' | 'ip' | 'rid';
+export type GeneralNameType =
+  'other' | 'email' | 'dns' | 'x400' | 'dn' | 'edi' | 'uri' | 'ip' | 'rid';
 
 export interface GeneralName {
   type: GeneralNameType;
@@ -46,7 +47,9 @@ function readDirectoryName(block: asn1js.AsnType): DistinguishedName {
   // directoryName is an explicit tag: [4] { Name }.
   const inner = (block as asn1js.Constructed).valueBlock.value;
   const seq = inner?.[0];
-  if (inner?.length !== 1 || !(seq instanceof asn1js.Sequence)) throw new Error('malformed directoryName');
+  if (inner?.length !== 1 || !(seq instanceof asn1js.Sequence)) {
+    throw new Error('malformed directoryName');
+  }
   return nameFromBlock(seq, new Uint8Array(seq.valueBeforeDecodeView));
 }
 

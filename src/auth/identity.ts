@@ -6,7 +6,11 @@ import type { ParsedCert } from './parse-cert.ts';
 import { attributesOf, decodeIdentityText, formatName, Oid, type TextResult } from './names.ts';
 import type { GeneralNameType } from './general-names.ts';
 
-const SAN_FIELDS: Record<string, GeneralNameType> = { 'san:dns': 'dns', 'san:uri': 'uri', 'san:email': 'email' };
+const SAN_FIELDS: Record<string, GeneralNameType> = {
+  'san:dns': 'dns',
+  'san:uri': 'uri',
+  'san:email': 'email',
+};
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** The exact value the route's pattern reads: no trimming, no case folding. */
@@ -19,8 +23,15 @@ export function subjectValue(leaf: ParsedCert, field: SubjectField): TextResult 
 
 function singleAttribute(leaf: ParsedCert, oid: string, label: string): TextResult {
   const values = attributesOf(leaf.subject, oid);
-  if (values.length === 0) return { ok: false, why: `the certificate has no ${label} in its subject` };
-  if (values.length > 1) return { ok: false, why: `the certificate has ${values.length} ${label} attributes in its subject; exactly one is required` };
+  if (values.length === 0) {
+    return { ok: false, why: `the certificate has no ${label} in its subject` };
+  }
+  if (values.length > 1) {
+    return {
+      ok: false,
+      why: `the certificate has ${values.length} ${label} attributes in its subject; exactly one is required`,
+    };
+  }
 
   const text = decodeIdentityText(values[0]!);
   return text.ok ? text : { ok: false, why: `the ${label} ${text.why}` };
@@ -35,17 +46,30 @@ function wholeSubject(leaf: ParsedCert): TextResult {
     }
   }
   const rendered = formatName(leaf.subject);
-  return rendered === '' ? { ok: false, why: 'the certificate has an empty subject' } : { ok: true, text: rendered };
+  return rendered === ''
+    ? { ok: false, why: 'the certificate has an empty subject' }
+    : { ok: true, text: rendered };
 }
 
 function singleSan(leaf: ParsedCert, field: string, type: GeneralNameType): TextResult {
   const names = (leaf.ext.san ?? []).filter((n) => n.type === type);
-  if (names.length === 0) return { ok: false, why: `the certificate has no ${field} subjectAltName` };
-  if (names.length > 1) return { ok: false, why: `the certificate has ${names.length} ${field} subjectAltNames; exactly one is required` };
+  if (names.length === 0) {
+    return { ok: false, why: `the certificate has no ${field} subjectAltName` };
+  }
+  if (names.length > 1) {
+    return {
+      ok: false,
+      why: `the certificate has ${names.length} ${field} subjectAltNames; exactly one is required`,
+    };
+  }
 
   const text = names[0]!.text;
-  if (text === undefined) return { ok: false, why: `the ${field} subjectAltName holds bytes outside ASCII` };
-  if (CONTROL.test(text)) return { ok: false, why: `the ${field} subjectAltName contains control characters` };
+  if (text === undefined) {
+    return { ok: false, why: `the ${field} subjectAltName holds bytes outside ASCII` };
+  }
+  if (CONTROL.test(text)) {
+    return { ok: false, why: `the ${field} subjectAltName contains control characters` };
+  }
   return { ok: true, text };
 }
 
@@ -57,7 +81,12 @@ export function deviceName(pattern: RegExp, value: string): string | null {
   const match = pattern.exec(value);
   if (!match) return null;
 
-  const name = match.groups && 'name' in match.groups ? match.groups['name'] : match.length > 1 ? match[1] : match[0];
+  const name =
+    match.groups && 'name' in match.groups
+      ? match.groups['name']
+      : match.length > 1
+        ? match[1]
+        : match[0];
   return name ? name : null;
 }
 

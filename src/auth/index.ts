@@ -28,7 +28,10 @@ export interface TrustOptions {
   securityLevel?: SecurityLevel;
 }
 
-export function buildTrust(routes: RouteConfig[], options: TrustOptions = {}): { trust: Trust | null; problems: LoadProblem[]; warnings: string[] } {
+export function buildTrust(
+  routes: RouteConfig[],
+  options: TrustOptions = {},
+): { trust: Trust | null; problems: LoadProblem[]; warnings: string[] } {
   const now = options.now ?? (() => new Date());
   const prefix = options.keyPrefix ?? 'routes';
   const level = options.securityLevel ?? 2;
@@ -42,12 +45,16 @@ export function buildTrust(routes: RouteConfig[], options: TrustOptions = {}): {
     warnings.push(...result.warnings);
     if (result.route) built.push(result.route);
   }
-  if (routes.length === 0) problems.push({ key: prefix, message: 'at least one route is required' });
+  if (routes.length === 0) {
+    problems.push({ key: prefix, message: 'at least one route is required' });
+  }
 
   const issuers = built.flatMap((r) => [...r.anchors, ...r.intermediates]);
   const crls = new CrlStore();
   for (const [i, config] of routes.entries()) {
-    for (const [j, file] of config.crls.entries()) problems.push(...crls.add(file, `${prefix}[${i}].crls[${j}]`, issuers));
+    for (const [j, file] of config.crls.entries()) {
+      problems.push(...crls.add(file, `${prefix}[${i}].crls[${j}]`, issuers));
+    }
   }
   warnings.push(...crls.freshnessWarnings(now()), ...revocationWarnings(built, crls));
 
@@ -55,7 +62,12 @@ export function buildTrust(routes: RouteConfig[], options: TrustOptions = {}): {
   return { trust: createTrust(built, crls, issuers, now), problems, warnings };
 }
 
-function createTrust(routes: RouteTrust[], crls: CrlStore, issuers: ParsedCert[], now: () => Date): Trust {
+function createTrust(
+  routes: RouteTrust[],
+  crls: CrlStore,
+  issuers: ParsedCert[],
+  now: () => Date,
+): Trust {
   return {
     judge(presented: Buffer[], at?: Date): Verdict {
       return judgeChain(routes, crls, presented, at ?? now());
@@ -65,20 +77,27 @@ function createTrust(routes: RouteTrust[], crls: CrlStore, issuers: ParsedCert[]
     },
     reloadCrls() {
       const result = crls.reload(issuers);
-      return { problems: result.problems, warnings: [...result.warnings, ...crls.freshnessWarnings(now())] };
+      return {
+        problems: result.problems,
+        warnings: [...result.warnings, ...crls.freshnessWarnings(now())],
+      };
     },
   };
 }
 
 /** C04: say at start-up which anchors' chains are not checked for revocation at all. */
 function revocationWarnings(routes: RouteTrust[], crls: CrlStore): string[] {
-  const crlIssuers = new Set([...crls.files.values()].flatMap((f) => f.crls.map((c) => c.issuer.key)));
+  const crlIssuers = new Set(
+    [...crls.files.values()].flatMap((f) => f.crls.map((c) => c.issuer.key)),
+  );
   const warnings: string[] = [];
   for (const route of routes) {
     if (route.config.crlRequired) continue;
     for (const anchor of route.anchors) {
       if (!crlIssuers.has(anchor.subject.key)) {
-        warnings.push(`route '${route.config.name}': anchor '${anchor.label}' has no CRL; certificates it issues are not checked for revocation`);
+        warnings.push(
+          `route '${route.config.name}': anchor '${anchor.label}' has no CRL; certificates it issues are not checked for revocation`,
+        );
       }
     }
   }

@@ -22,7 +22,13 @@ interface RouteOutcome {
 /** Everything a refusal carries besides its code and reason. */
 interface Context {
   leaf: ParsedCert;
-  refusal: { code: ErrorCode; reason: string; route: string | null; device: string | null; rank: number } | null;
+  refusal: {
+    code: ErrorCode;
+    reason: string;
+    route: string | null;
+    device: string | null;
+    rank: number;
+  } | null;
 }
 
 /** A device sends a few certificates; more is either a mistake or an attempt to burn CPU. */
@@ -34,14 +40,31 @@ const MAX_PRESENTED = 16;
  */
 const parsed = new LRUCache<string, ParsedCert | Error>({ max: 1024 });
 
-export function judgeChain(routes: RouteTrust[], crls: CrlStore, presented: Buffer[], at: Date): Verdict {
-  if (presented.length === 0) return refuse('CERTGATE_NO_CLIENT_CERT', 'the device presented no client certificate', null);
+export function judgeChain(
+  routes: RouteTrust[],
+  crls: CrlStore,
+  presented: Buffer[],
+  at: Date,
+): Verdict {
+  if (presented.length === 0) {
+    return refuse('CERTGATE_NO_CLIENT_CERT', 'the device presented no client certificate', null);
+  }
 
   if (presented.length > MAX_PRESENTED) {
-    return refuse('CERTGATE_CHAIN_REFUSED', `the device presented ${presented.length} certificates; at most ${MAX_PRESENTED} are read`, null);
+    return refuse(
+      'CERTGATE_CHAIN_REFUSED',
+      `the device presented ${presented.length} certificates; at most ${MAX_PRESENTED} are read`,
+      null,
+    );
   }
   const leaf = parseCached(presented[0]!);
-  if (leaf instanceof Error) return refuse('CERTGATE_CHAIN_REFUSED', `the device's certificate cannot be read: ${leaf.message}`, null);
+  if (leaf instanceof Error) {
+    return refuse(
+      'CERTGATE_CHAIN_REFUSED',
+      `the device's certificate cannot be read: ${leaf.message}`,
+      null,
+    );
+  }
   const extras = parseExtras(presented.slice(1), leaf);
   // Certificates carry whole seconds; a fractional clock would make notAfter exclusive.
   const time = new Date(Math.floor(at.getTime() / 1000) * 1000);
@@ -49,13 +72,22 @@ export function judgeChain(routes: RouteTrust[], crls: CrlStore, presented: Buff
   const ctx: Context = { leaf, refusal: null };
   const memo = new Map<string, RouteOutcome>();
   for (const route of routes) {
-    const outcome = memo.get(route.validationKey) ?? validateForRoute(route, crls, leaf, extras, time);
+    const outcome =
+      memo.get(route.validationKey) ?? validateForRoute(route, crls, leaf, extras, time);
     memo.set(route.validationKey, outcome);
 
-    if (outcome.failure?.code === 'revoked') return refuse('CERTGATE_CERT_REVOKED', outcome.failure.reason, leaf, route.config.name);
+    if (outcome.failure?.code === 'revoked') {
+      return refuse('CERTGATE_CERT_REVOKED', outcome.failure.reason, leaf, route.config.name);
+    }
     if (!outcome.path) {
       const rank = outcome.failure?.rank ?? 0;
-      note(ctx, 'CERTGATE_CHAIN_REFUSED', outcome.failure?.reason ?? 'no valid path', rank >= Rank.validation ? route : null, rank);
+      note(
+        ctx,
+        'CERTGATE_CHAIN_REFUSED',
+        outcome.failure?.reason ?? 'no valid path',
+        rank >= Rank.validation ? route : null,
+        rank,
+      );
       continue;
     }
 
@@ -64,10 +96,23 @@ export function judgeChain(routes: RouteTrust[], crls: CrlStore, presented: Buff
   }
 
   const r = ctx.refusal!;
-  return { verdict: 'refused', code: r.code, reason: r.reason, route: r.route, device: r.device, leaf: leaf.summary };
+  return {
+    verdict: 'refused',
+    code: r.code,
+    reason: r.reason,
+    route: r.route,
+    device: r.device,
+    leaf: leaf.summary,
+  };
 }
 
-function validateForRoute(route: RouteTrust, crls: CrlStore, leaf: ParsedCert, extras: ParsedCert[], at: Date): RouteOutcome {
+function validateForRoute(
+  route: RouteTrust,
+  crls: CrlStore,
+  leaf: ParsedCert,
+  extras: ParsedCert[],
+  at: Date,
+): RouteOutcome {
   if (route.anchorIndex.has(leaf)) {
     const reason = `the device presented trust anchor '${leaf.label}' itself as its certificate`;
     return { path: null, failure: { rank: Rank.validation, reason }, warnings: [] };
@@ -81,8 +126,12 @@ function validateForRoute(route: RouteTrust, crls: CrlStore, leaf: ParsedCert, e
     if (problem) return { rank: Rank.validation, reason: problem };
 
     const revocation = checkRevocation(candidate, crls, route.config, at);
-    if (revocation.status === 'revoked') return { rank: Rank.validation + 1, reason: revocation.reason, code: 'revoked' };
-    if (revocation.status === 'unknown') return { rank: Rank.validation, reason: revocation.reason };
+    if (revocation.status === 'revoked') {
+      return { rank: Rank.validation + 1, reason: revocation.reason, code: 'revoked' };
+    }
+    if (revocation.status === 'unknown') {
+      return { rank: Rank.validation, reason: revocation.reason };
+    }
     warnings = revocation.warnings;
     return null;
   });
@@ -94,7 +143,13 @@ function matchIdentity(ctx: Context, route: RouteTrust, outcome: RouteOutcome): 
   const field = route.config.subjectField;
   const value = subjectValue(ctx.leaf, field);
   if (!value.ok) {
-    note(ctx, 'CERTGATE_SUBJECT_REFUSED', `certificate '${ctx.leaf.label}' (depth 0): ${value.why}`, route, Rank.validation + 2);
+    note(
+      ctx,
+      'CERTGATE_SUBJECT_REFUSED',
+      `certificate '${ctx.leaf.label}' (depth 0): ${value.why}`,
+      route,
+      Rank.validation + 2,
+    );
     return null;
   }
 
@@ -119,14 +174,22 @@ function matchIdentity(ctx: Context, route: RouteTrust, outcome: RouteOutcome): 
 }
 
 /** Keeps the most telling refusal: a chain that got further beats one that stopped early. */
-function note(ctx: Context, code: ErrorCode, reason: string, route: RouteTrust | null, rank: number): void {
+function note(
+  ctx: Context,
+  code: ErrorCode,
+  reason: string,
+  route: RouteTrust | null,
+  rank: number,
+): void {
   if (ctx.refusal && ctx.refusal.rank >= rank) return;
   ctx.refusal = { code, reason, route: route?.config.name ?? null, device: null, rank };
 }
 
 /** Readable extras other than the leaf; an unreadable one cannot be part of any path. */
 function parseExtras(ders: Buffer[], leaf: ParsedCert): ParsedCert[] {
-  return ders.map(parseCached).filter((c): c is ParsedCert => !(c instanceof Error) && c.fingerprint !== leaf.fingerprint);
+  return ders
+    .map(parseCached)
+    .filter((c): c is ParsedCert => !(c instanceof Error) && c.fingerprint !== leaf.fingerprint);
 }
 
 function parseCached(der: Buffer): ParsedCert | Error {
@@ -143,6 +206,11 @@ function parseCached(der: Buffer): ParsedCert | Error {
   return cert;
 }
 
-function refuse(code: ErrorCode, reason: string, leaf: ParsedCert | null, route: string | null = null): Refused {
+function refuse(
+  code: ErrorCode,
+  reason: string,
+  leaf: ParsedCert | null,
+  route: string | null = null,
+): Refused {
   return { verdict: 'refused', code, reason, route, device: null, leaf: leaf?.summary ?? null };
 }

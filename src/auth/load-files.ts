@@ -18,14 +18,24 @@ export function readDerBlocks(file: string, key: string, labels: string[]): File
   try {
     content = readFileSync(file);
   } catch (err) {
-    return { items: [], problems: [{ key, message: `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }] };
+    return {
+      items: [],
+      problems: [
+        {
+          key,
+          message: `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        },
+      ],
+    };
   }
 
   if (content[0] === 0x30) return { items: [content], problems: [] };
 
   const items: Buffer[] = [];
   for (const match of content.toString('latin1').matchAll(PEM_BLOCK)) {
-    if (labels.includes(match[1]!)) items.push(Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64'));
+    if (labels.includes(match[1]!)) {
+      items.push(Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64'));
+    }
   }
   return { items, problems: [] };
 }
@@ -34,7 +44,9 @@ export function readDerBlocks(file: string, key: string, labels: string[]): File
 export function readCertificates(file: string, key: string): FileRead<ParsedCert> {
   const blocks = readDerBlocks(file, key, ['CERTIFICATE']);
   if (blocks.problems.length > 0) return { items: [], problems: blocks.problems };
-  if (blocks.items.length === 0) return { items: [], problems: [{ key, message: `${file}: no certificate found` }] };
+  if (blocks.items.length === 0) {
+    return { items: [], problems: [{ key, message: `${file}: no certificate found` }] };
+  }
 
   const items: ParsedCert[] = [];
   const problems: LoadProblem[] = [];
@@ -42,7 +54,10 @@ export function readCertificates(file: string, key: string): FileRead<ParsedCert
     try {
       items.push(parseCertificate(der));
     } catch (err) {
-      problems.push({ key, message: `${file}: certificate ${n + 1} cannot be read: ${(err as Error).message}` });
+      problems.push({
+        key,
+        message: `${file}: certificate ${n + 1} cannot be read: ${(err as Error).message}`,
+      });
     }
   }
   return { items, problems };

@@ -19,8 +19,12 @@ export function checkNameConstraints(path: ParsedCert[]): string | null {
     const constraints = path[k]!.ext.nameConstraints;
     if (!constraints) continue;
 
-    const invalid = [...(constraints.permitted ?? []), ...(constraints.excluded ?? [])].find((c) => !validConstraint(c));
-    if (invalid) return `certificate '${path[k]!.label}' (depth ${k}) has an invalid name constraint (${describeGeneralName(invalid)})`;
+    const invalid = [...(constraints.permitted ?? []), ...(constraints.excluded ?? [])].find(
+      (c) => !validConstraint(c),
+    );
+    if (invalid) {
+      return `certificate '${path[k]!.label}' (depth ${k}) has an invalid name constraint (${describeGeneralName(invalid)})`;
+    }
 
     for (let depth = k - 1; depth >= 0; depth -= 1) {
       const cert = path[depth]!;
@@ -28,11 +32,16 @@ export function checkNameConstraints(path: ParsedCert[]): string | null {
       if (depth > 0 && cert.selfIssued) continue;
 
       const names = namesOf(cert);
-      comparisons += names.length * ((constraints.permitted?.length ?? 0) + (constraints.excluded?.length ?? 0));
-      if (comparisons > MAX_COMPARISONS) return `the name constraints of '${path[k]!.label}' are too large to check against '${cert.label}'`;
+      comparisons +=
+        names.length * ((constraints.permitted?.length ?? 0) + (constraints.excluded?.length ?? 0));
+      if (comparisons > MAX_COMPARISONS) {
+        return `the name constraints of '${path[k]!.label}' are too large to check against '${cert.label}'`;
+      }
 
       const problem = names.map((name) => judgeName(name, constraints)).find((p) => p !== null);
-      if (problem) return `certificate '${cert.label}' (depth ${depth}) ${problem} under the name constraints of '${path[k]!.label}'`;
+      if (problem) {
+        return `certificate '${cert.label}' (depth ${depth}) ${problem} under the name constraints of '${path[k]!.label}'`;
+      }
     }
   }
   return null;
@@ -41,13 +50,19 @@ export function checkNameConstraints(path: ParsedCert[]): string | null {
 /** The subject (when not empty), the subjectAltName entries, and e-mail addresses in the subject. */
 function namesOf(cert: ParsedCert): GeneralName[] {
   const names: GeneralName[] = [...(cert.ext.san ?? [])];
-  if (cert.subject.rdns.length > 0) names.push({ type: 'dn', raw: cert.subject.der, dn: cert.subject });
+  if (cert.subject.rdns.length > 0) {
+    names.push({ type: 'dn', raw: cert.subject.der, dn: cert.subject });
+  }
 
   // RFC 5280 section 4.2.1.10: without a subjectAltName, e-mail constraints apply to emailAddress.
   if (!cert.ext.san) {
     for (const attr of attributesOf(cert.subject, Oid.emailAddress)) {
       const text = decodeText(attr);
-      names.push(text.ok ? { type: 'email', raw: attr.raw, text: text.text } : { type: 'email', raw: attr.raw });
+      names.push(
+        text.ok
+          ? { type: 'email', raw: attr.raw, text: text.text }
+          : { type: 'email', raw: attr.raw },
+      );
     }
   }
   return names;
@@ -59,21 +74,33 @@ function judgeName(name: GeneralName, constraints: NameConstraintSet): string | 
   if (permitted.length + excluded.length === 0) return null;
 
   if (!SUPPORTED.has(name.type)) return `has a ${name.type} name that certgate cannot check`;
-  if (!validName(name)) return `has a malformed ${describeGeneralName(name)} that cannot be checked`;
+  if (!validName(name)) {
+    return `has a malformed ${describeGeneralName(name)} that cannot be checked`;
+  }
 
-  if (excluded.some((c) => within(name, c))) return `has ${describeGeneralName(name)}, which is excluded`;
-  if (permitted.length > 0 && !permitted.some((c) => within(name, c))) return `has ${describeGeneralName(name)}, which is not permitted`;
+  if (excluded.some((c) => within(name, c))) {
+    return `has ${describeGeneralName(name)}, which is excluded`;
+  }
+  if (permitted.length > 0 && !permitted.some((c) => within(name, c))) {
+    return `has ${describeGeneralName(name)}, which is not permitted`;
+  }
   return null;
 }
 
 function within(name: GeneralName, base: GeneralName): boolean {
   switch (name.type) {
-    case 'dns': return dnsWithin(name.text!.toLowerCase(), base.text!.toLowerCase());
-    case 'email': return emailWithin(name.text!, base.text!);
-    case 'uri': return uriWithin(name.text!, base.text!);
-    case 'ip': return ipWithin(name.raw, base.raw);
-    case 'dn': return dnWithin(name.dn!, base.dn!);
-    default: return false;
+    case 'dns':
+      return dnsWithin(name.text!.toLowerCase(), base.text!.toLowerCase());
+    case 'email':
+      return emailWithin(name.text!, base.text!);
+    case 'uri':
+      return uriWithin(name.text!, base.text!);
+    case 'ip':
+      return ipWithin(name.raw, base.raw);
+    case 'dn':
+      return dnWithin(name.dn!, base.dn!);
+    default:
+      return false;
   }
 }
 
@@ -87,7 +114,9 @@ function emailWithin(name: string, base: string): boolean {
   const domain = name.slice(at + 1).toLowerCase();
   if (base.includes('@')) {
     const baseAt = base.lastIndexOf('@');
-    return name.slice(0, at) === base.slice(0, baseAt) && domain === base.slice(baseAt + 1).toLowerCase();
+    return (
+      name.slice(0, at) === base.slice(0, baseAt) && domain === base.slice(baseAt + 1).toLowerCase()
+    );
   }
   const lower = base.toLowerCase();
   return lower.startsWith('.') ? domain.endsWith(lower) : domain === lower;
@@ -102,7 +131,10 @@ function uriWithin(name: string, base: string): boolean {
 
 function ipWithin(address: Uint8Array, base: Uint8Array): boolean {
   if (base.byteLength !== address.byteLength * 2) return false;
-  return address.every((byte, i) => (byte & base[address.byteLength + i]!) === (base[i]! & base[address.byteLength + i]!));
+  return address.every(
+    (byte, i) =>
+      (byte & base[address.byteLength + i]!) === (base[i]! & base[address.byteLength + i]!),
+  );
 }
 
 /** A directory name is within a subtree when the subtree's RDNs are a prefix of its RDNs. */
@@ -113,29 +145,54 @@ function dnWithin(name: DistinguishedName, base: DistinguishedName): boolean {
 
 function rdnKey(rdn: DistinguishedName['rdns'][number]): string {
   const one: DistinguishedName['rdns'] = [rdn];
-  return JSON.stringify(one.map((r) => r.map((a) => {
-    const text = decodeText(a);
-    return a.type + '=' + (text.ok ? text.text.toLowerCase().replace(/\s+/g, ' ').trim() : Buffer.from(a.raw).toString('hex'));
-  }).sort()));
+  return JSON.stringify(
+    one.map((r) =>
+      r
+        .map((a) => {
+          const text = decodeText(a);
+          return (
+            a.type +
+            '=' +
+            (text.ok
+              ? text.text.toLowerCase().replace(/\s+/g, ' ').trim()
+              : Buffer.from(a.raw).toString('hex'))
+          );
+        })
+        .sort(),
+    ),
+  );
 }
 
 function validName(name: GeneralName): boolean {
   switch (name.type) {
-    case 'dns': return name.text !== undefined && validDns(name.text, true);
-    case 'email': return name.text !== undefined && validMailbox(name.text);
-    case 'uri': return name.text !== undefined && uriHost(name.text) !== null;
-    case 'ip': return name.raw.byteLength === 4 || name.raw.byteLength === 16;
-    default: return true;
+    case 'dns':
+      return name.text !== undefined && validDns(name.text, true);
+    case 'email':
+      return name.text !== undefined && validMailbox(name.text);
+    case 'uri':
+      return name.text !== undefined && uriHost(name.text) !== null;
+    case 'ip':
+      return name.raw.byteLength === 4 || name.raw.byteLength === 16;
+    default:
+      return true;
   }
 }
 
 function validConstraint(base: GeneralName): boolean {
   switch (base.type) {
-    case 'dns': return base.text !== undefined && (base.text === '' || validDns(base.text, false));
-    case 'email': return base.text !== undefined && validEmailConstraint(base.text);
-    case 'uri': return base.text !== undefined && validDns(base.text.replace(/^\./, ''), false);
-    case 'ip': return (base.raw.byteLength === 8 || base.raw.byteLength === 32) && contiguousMask(base.raw.subarray(base.raw.byteLength / 2));
-    default: return true;
+    case 'dns':
+      return base.text !== undefined && (base.text === '' || validDns(base.text, false));
+    case 'email':
+      return base.text !== undefined && validEmailConstraint(base.text);
+    case 'uri':
+      return base.text !== undefined && validDns(base.text.replace(/^\./, ''), false);
+    case 'ip':
+      return (
+        (base.raw.byteLength === 8 || base.raw.byteLength === 32) &&
+        contiguousMask(base.raw.subarray(base.raw.byteLength / 2))
+      );
+    default:
+      return true;
   }
 }
 
@@ -147,7 +204,12 @@ function validDns(text: string, allowWildcard: boolean): boolean {
 
 function validMailbox(text: string): boolean {
   const parts = text.split('@');
-  return parts.length === 2 && parts[0] !== '' && !/[\s"<>()]/.test(parts[0]!) && validDns(parts[1]!, false);
+  return (
+    parts.length === 2 &&
+    parts[0] !== '' &&
+    !/[\s"<>()]/.test(parts[0]!) &&
+    validDns(parts[1]!, false)
+  );
 }
 
 function validEmailConstraint(text: string): boolean {

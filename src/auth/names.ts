@@ -31,11 +31,22 @@ export const Oid = {
 } as const;
 
 const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  '2.5.4.6': 'C', '2.5.4.9': 'STREET', '0.9.2342.19200300.100.1.25': 'DC',
-  '0.9.2342.19200300.100.1.1': 'UID', '2.5.4.5': 'serialNumber', '2.5.4.4': 'SN',
-  '2.5.4.42': 'givenName', '2.5.4.12': 'title', '2.5.4.46': 'dnQualifier',
-  '2.5.4.97': 'organizationIdentifier', '1.2.840.113549.1.9.1': 'emailAddress',
+  '2.5.4.3': 'CN',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.6': 'C',
+  '2.5.4.9': 'STREET',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.4': 'SN',
+  '2.5.4.42': 'givenName',
+  '2.5.4.12': 'title',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -51,7 +62,9 @@ export function parseName(der: Uint8Array): DistinguishedName {
 /** Builds a name from an already decoded asn1js SEQUENCE. */
 export function nameFromBlock(seq: asn1js.Sequence, der: Uint8Array): DistinguishedName {
   const rdns = seq.valueBlock.value.map((set) => {
-    if (!(set instanceof asn1js.Set) || set.valueBlock.value.length === 0) throw new Error('malformed RDN');
+    if (!(set instanceof asn1js.Set) || set.valueBlock.value.length === 0) {
+      throw new Error('malformed RDN');
+    }
     return set.valueBlock.value.map(readAttribute);
   });
   return { der, rdns, key: comparisonKey(rdns) };
@@ -91,7 +104,9 @@ export function decodeText(attr: Pick<NameAttribute, 'tag' | 'raw'>): TextResult
     case 19: // PrintableString
     case 22: // IA5String
     case 26: // VisibleString
-      return bytes.every((b) => b < 0x80) ? { ok: true, text: bytes.toString('latin1') } : { ok: false, why: 'holds bytes outside ASCII' };
+      return bytes.every((b) => b < 0x80)
+        ? { ok: true, text: bytes.toString('latin1') }
+        : { ok: false, why: 'holds bytes outside ASCII' };
     case 20: // TeletexString: read as Latin-1, as OpenSSL does
       return { ok: true, text: bytes.toString('latin1') };
     case 30:
@@ -119,7 +134,9 @@ function decodeBmp(bytes: Buffer): TextResult {
   for (let i = 0; i < bytes.length; i += 2) {
     const unit = bytes.readUInt16BE(i);
     // BMPString is UCS-2: surrogate code units have no meaning in it.
-    if (unit >= 0xd800 && unit <= 0xdfff) return { ok: false, why: 'is not valid BMPString (surrogate)' };
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      return { ok: false, why: 'is not valid BMPString (surrogate)' };
+    }
     text += String.fromCharCode(unit);
   }
   return { ok: true, text };
@@ -145,7 +162,10 @@ function decodeUniversal(bytes: Buffer): TextResult {
  * rendered name is always safe to log.
  */
 export function formatName(name: DistinguishedName): string {
-  return [...name.rdns].reverse().map((rdn) => rdn.map(formatAttribute).join('+')).join(',');
+  return [...name.rdns]
+    .reverse()
+    .map((rdn) => rdn.map(formatAttribute).join('+'))
+    .join(',');
 }
 
 function formatAttribute(attr: NameAttribute): string {
@@ -159,7 +179,10 @@ function formatAttribute(attr: NameAttribute): string {
 function encodedHex(attr: NameAttribute): string {
   const length = attr.raw.byteLength;
   const lengthBytes = length < 0x80 ? [length] : lengthOctets(length);
-  return Buffer.concat([Buffer.from([attr.tag < 0 ? 0x04 : attr.tag, ...lengthBytes]), attr.raw]).toString('hex');
+  return Buffer.concat([
+    Buffer.from([attr.tag < 0 ? 0x04 : attr.tag, ...lengthBytes]),
+    attr.raw,
+  ]).toString('hex');
 }
 
 function lengthOctets(length: number): number[] {
@@ -171,10 +194,14 @@ function lengthOctets(length: number): number[] {
 function escapeValue(value: string): string {
   let out = '';
   for (const [i, ch] of [...value].entries()) {
-    const edge = (i === 0 && (ch === ' ' || ch === '#')) || (i === [...value].length - 1 && ch === ' ');
+    const edge =
+      (i === 0 && (ch === ' ' || ch === '#')) || (i === [...value].length - 1 && ch === ' ');
     if (edge || '"+,;<>\\'.includes(ch)) out += '\\' + ch;
-    else if (CONTROL.test(ch)) out += [...Buffer.from(ch, 'utf8')].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('');
-    else out += ch;
+    else if (CONTROL.test(ch)) {
+      out += [...Buffer.from(ch, 'utf8')]
+        .map((b) => '\\' + b.toString(16).padStart(2, '0'))
+        .join('');
+    } else out += ch;
   }
   return out;
 }
@@ -184,11 +211,19 @@ function escapeValue(value: string): string {
  * case folding and collapsing white space. Values that are not text compare as bytes.
  */
 function comparisonKey(rdns: NameAttribute[][]): string {
-  return JSON.stringify(rdns.map((rdn) => rdn.map((attr) => {
-    const text = decodeText(attr);
-    const value = text.ok ? 's:' + text.text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim() : 'b:' + Buffer.from(attr.raw).toString('hex');
-    return attr.type + '=' + value;
-  }).sort()));
+  return JSON.stringify(
+    rdns.map((rdn) =>
+      rdn
+        .map((attr) => {
+          const text = decodeText(attr);
+          const value = text.ok
+            ? 's:' + text.text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim()
+            : 'b:' + Buffer.from(attr.raw).toString('hex');
+          return attr.type + '=' + value;
+        })
+        .sort(),
+    ),
+  );
 }
 
 /** All values of one attribute type, in encoded order. */

@@ -49,7 +49,11 @@ export interface ParsedCert {
 export function parseCertificate(der: Uint8Array): ParsedCert {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const outer = decodeDer(bytes, 'certificate');
-  const [tbsBlock, sigAlgBlock, sigBlock] = sequenceItems(outer, 3, 'certificate') as [asn1js.AsnType, asn1js.AsnType, asn1js.AsnType];
+  const [tbsBlock, sigAlgBlock, sigBlock] = sequenceItems(outer, 3, 'certificate') as [
+    asn1js.AsnType,
+    asn1js.AsnType,
+    asn1js.AsnType,
+  ];
   const tbs = readTbs(tbsBlock);
   const signatureAlgorithm = readAlgorithm(sigAlgBlock);
   if (!(sigBlock instanceof asn1js.BitString)) throw new Error('signature is not a BIT STRING');
@@ -108,26 +112,53 @@ function readTbs(block: asn1js.AsnType) {
     version = inner.valueBlock.valueDec + 1;
   }
 
-  const [serialBlock, sigBlock, issuerBlock, validityBlock, subjectBlock, spkiBlock, ...rest] = items;
+  const [serialBlock, sigBlock, issuerBlock, validityBlock, subjectBlock, spkiBlock, ...rest] =
+    items;
   if (!(serialBlock instanceof asn1js.Integer)) throw new Error('malformed serial number');
   const serial = serialBlock.valueBlock.valueHexView;
   const serialProblem = checkSerial(serial);
 
-  const issuer = nameFromBlock(asSequence(issuerBlock, 'issuer'), asSequence(issuerBlock, 'issuer').valueBeforeDecodeView);
-  const subject = nameFromBlock(asSequence(subjectBlock, 'subject'), asSequence(subjectBlock, 'subject').valueBeforeDecodeView);
+  const issuer = nameFromBlock(
+    asSequence(issuerBlock, 'issuer'),
+    asSequence(issuerBlock, 'issuer').valueBeforeDecodeView,
+  );
+  const subject = nameFromBlock(
+    asSequence(subjectBlock, 'subject'),
+    asSequence(subjectBlock, 'subject').valueBeforeDecodeView,
+  );
   // RFC 5280 section 4.1.2.4: the issuer field MUST contain a non-empty name.
   if (issuer.rdns.length === 0) defects.push('its issuer name is empty');
 
-  const [notBefore, notAfter] = sequenceItems(validityBlock, 2, 'validity').map(readTime) as [Date, Date];
+  const [notBefore, notAfter] = sequenceItems(validityBlock, 2, 'validity').map(readTime) as [
+    Date,
+    Date,
+  ];
   const spkiSeq = asSequence(spkiBlock, 'subjectPublicKeyInfo');
   const keyAlgorithm = readAlgorithm(spkiSeq.valueBlock.value[0]);
 
-  const extensionsBlock = rest.find((b) => (b as asn1js.BaseBlock).idBlock.tagClass === 3 && (b as asn1js.BaseBlock).idBlock.tagNumber === 3);
-  const extensions = extensionsBlock ? asSequence((extensionsBlock as asn1js.Constructed).valueBlock.value[0], 'extensions') : null;
-  if (extensions && version !== 3) defects.push(`it is a version ${version} certificate with extensions`);
+  const extensionsBlock = rest.find(
+    (b) =>
+      (b as asn1js.BaseBlock).idBlock.tagClass === 3 &&
+      (b as asn1js.BaseBlock).idBlock.tagNumber === 3,
+  );
+  const extensions = extensionsBlock
+    ? asSequence((extensionsBlock as asn1js.Constructed).valueBlock.value[0], 'extensions')
+    : null;
+  if (extensions && version !== 3) {
+    defects.push(`it is a version ${version} certificate with extensions`);
+  }
 
   return {
-    version, serial, serialProblem, defects, issuer, subject, notBefore, notAfter, keyAlgorithm, extensions,
+    version,
+    serial,
+    serialProblem,
+    defects,
+    issuer,
+    subject,
+    notBefore,
+    notAfter,
+    keyAlgorithm,
+    extensions,
     signature: readAlgorithm(sigBlock),
     spki: spkiSeq.valueBeforeDecodeView,
   };
@@ -153,19 +184,28 @@ function readAlgorithm(block: asn1js.AsnType | undefined): AlgorithmId {
 }
 
 function readTime(block: asn1js.AsnType): Date {
-  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) return block.toDate();
+  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) {
+    return block.toDate();
+  }
   throw new Error('malformed validity time');
 }
 
 function loadKey(spki: Uint8Array): { key: KeyObject | null; problem: string | null } {
   try {
-    return { key: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), problem: null };
+    return {
+      key: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
+      problem: null,
+    };
   } catch (err) {
     return { key: null, problem: `its public key cannot be loaded (${(err as Error).message})` };
   }
 }
 
-function sequenceItems(block: asn1js.AsnType | undefined, min: number, what: string): asn1js.AsnType[] {
+function sequenceItems(
+  block: asn1js.AsnType | undefined,
+  min: number,
+  what: string,
+): asn1js.AsnType[] {
   const items = asSequence(block, what).valueBlock.value;
   if (items.length < min) throw new Error(`malformed ${what}`);
   return items;
@@ -177,7 +217,9 @@ function asSequence(block: asn1js.AsnType | undefined, what: string): asn1js.Seq
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }
 
 /** ISO 8601 in whole seconds, as operators read it in messages. */

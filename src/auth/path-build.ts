@@ -47,7 +47,11 @@ export interface SearchLimits {
   maxPaths: number;
 }
 
-export const DEFAULT_LIMITS: SearchLimits = { maxIntermediates: 12, maxSignatureChecks: 256, maxPaths: 64 };
+export const DEFAULT_LIMITS: SearchLimits = {
+  maxIntermediates: 12,
+  maxSignatureChecks: 256,
+  maxPaths: 64,
+};
 
 export const Rank = { issuerMissing: 1, signature: 2, tooMuchWork: 2, validation: 3 } as const;
 
@@ -72,12 +76,19 @@ export class PathSearch {
 
   #extend(chain: ParsedCert[], visit: Visit): ParsedCert[] | null {
     const top = chain[chain.length - 1]!;
-    const named = [...this.#anchors.bySubject(top.issuer.key), ...this.#pool.bySubject(top.issuer.key).filter((c) => !this.#anchors.has(c))];
+    const named = [
+      ...this.#anchors.bySubject(top.issuer.key),
+      ...this.#pool.bySubject(top.issuer.key).filter((c) => !this.#anchors.has(c)),
+    ];
     const candidates = named.filter((c) => !inChain(chain, c));
     const matching = candidates.filter((c) => keyIdMatches(top, c));
     if (matching.length === 0) {
       const keyMismatch = candidates.length > 0;
-      this.#fail(keyMismatch ? { rank: Rank.signature, reason: wrongKey(chain) } : { rank: Rank.issuerMissing, reason: missingIssuer(chain) });
+      this.#fail(
+        keyMismatch
+          ? { rank: Rank.signature, reason: wrongKey(chain) }
+          : { rank: Rank.issuerMissing, reason: missingIssuer(chain) },
+      );
       return null;
     }
 
@@ -95,7 +106,10 @@ export class PathSearch {
         continue;
       }
       if (chain.length - 1 >= this.#limits.maxIntermediates) {
-        this.#fail({ rank: Rank.tooMuchWork, reason: `no trust anchor within ${this.#limits.maxIntermediates} intermediates of the leaf` });
+        this.#fail({
+          rank: Rank.tooMuchWork,
+          reason: `no trust anchor within ${this.#limits.maxIntermediates} intermediates of the leaf`,
+        });
         continue;
       }
       const found = this.#extend(path, visit);
@@ -109,7 +123,10 @@ export class PathSearch {
     let problem = this.#signatures.get(memoKey);
     if (problem === undefined) {
       if (this.#signatures.size >= this.#limits.maxSignatureChecks) {
-        this.#fail({ rank: Rank.tooMuchWork, reason: 'too many candidate issuers to check; path building gave up' });
+        this.#fail({
+          rank: Rank.tooMuchWork,
+          reason: 'too many candidate issuers to check; path building gave up',
+        });
         return false;
       }
       problem = issuer.publicKey
@@ -118,25 +135,37 @@ export class PathSearch {
       this.#signatures.set(memoKey, problem);
     }
 
-    if (problem) this.#fail({ rank: Rank.signature, reason: `certificate '${child.label}' (depth ${depth}) is not signed by '${issuer.label}': ${problem}` });
+    if (problem) {
+      this.#fail({
+        rank: Rank.signature,
+        reason: `certificate '${child.label}' (depth ${depth}) is not signed by '${issuer.label}': ${problem}`,
+      });
+    }
     return problem === null;
   }
 
   #fail(failure: Failure): void {
     if (this.best?.code === 'revoked') return;
-    if (!this.best || failure.rank > this.best.rank || failure.code === 'revoked') this.best = failure;
+    if (!this.best || failure.rank > this.best.rank || failure.code === 'revoked') {
+      this.best = failure;
+    }
   }
 }
 
 /** A certificate already in the chain (same certificate, or same name and key) would be a loop. */
 function inChain(chain: ParsedCert[], candidate: ParsedCert): boolean {
-  return chain.some((c) => c.fingerprint === candidate.fingerprint
-    || (c.subject.key === candidate.subject.key && bytesEqual(c.spki, candidate.spki)));
+  return chain.some(
+    (c) =>
+      c.fingerprint === candidate.fingerprint ||
+      (c.subject.key === candidate.subject.key && bytesEqual(c.spki, candidate.spki)),
+  );
 }
 
 /** RFC 5280 section 4.2.1.1: the child's authorityKeyIdentifier names the key that signed it. */
 function keyIdMatches(child: ParsedCert, candidate: ParsedCert): boolean {
-  return !child.ext.akiKeyId || !candidate.ext.ski || bytesEqual(child.ext.akiKeyId, candidate.ext.ski);
+  return (
+    !child.ext.akiKeyId || !candidate.ext.ski || bytesEqual(child.ext.akiKeyId, candidate.ext.ski)
+  );
 }
 
 function wrongKey(chain: ParsedCert[]): string {
@@ -150,8 +179,9 @@ function missingIssuer(chain: ParsedCert[]): string {
   if (top.selfIssued) {
     return `the chain ends at self-signed '${top.label}' (depth ${depth}), which is not a trust anchor`;
   }
-  const hint = depth === 0
-    ? 'the device did not send its intermediate, or no route trusts that issuer'
-    : 'it is neither a trust anchor nor among the intermediates';
+  const hint =
+    depth === 0
+      ? 'the device did not send its intermediate, or no route trusts that issuer'
+      : 'it is neither a trust anchor nor among the intermediates';
   return `issuer '${top.summary.issuer}' of '${top.label}' (depth ${depth}) not found: ${hint}`;
 }

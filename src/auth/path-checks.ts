@@ -27,7 +27,13 @@ export function checkPath(path: ParsedCert[], policy: PathPolicy, at: Date): str
     if (problem) return `certificate '${path[depth]!.label}' (depth ${depth}) ${problem}`;
   }
 
-  return checkPathLength(path) ?? checkDepth(path, policy) ?? checkNameConstraints(path) ?? checkPolicies(path) ?? checkEku(path, policy);
+  return (
+    checkPathLength(path) ??
+    checkDepth(path, policy) ??
+    checkNameConstraints(path) ??
+    checkPolicies(path) ??
+    checkEku(path, policy)
+  );
 }
 
 /** The rules a trust anchor is held to on its own (what every path through it would check). */
@@ -35,9 +41,19 @@ export function checkAnchor(anchor: ParsedCert, policy: PathPolicy, at: Date): s
   return checkCertificate(anchor, 1, 1, policy, at);
 }
 
-function checkCertificate(cert: ParsedCert, depth: number, anchorDepth: number, policy: PathPolicy, at: Date): string | null {
+function checkCertificate(
+  cert: ParsedCert,
+  depth: number,
+  anchorDepth: number,
+  policy: PathPolicy,
+  at: Date,
+): string | null {
   const isAnchor = depth === anchorDepth;
-  const defect = cert.defects[0] ?? cert.keyProblem ?? (isAnchor ? null : cert.serialProblem) ?? weakKey(cert.publicKey, cert.keyAlgorithm, policy.securityLevel);
+  const defect =
+    cert.defects[0] ??
+    cert.keyProblem ??
+    (isAnchor ? null : cert.serialProblem) ??
+    weakKey(cert.publicKey, cert.keyAlgorithm, policy.securityLevel);
   if (defect) return `cannot be used: ${defect}`;
 
   const time = checkValidity(cert, at);
@@ -46,7 +62,9 @@ function checkCertificate(cert: ParsedCert, depth: number, anchorDepth: number, 
   const digest = isAnchor ? null : weakDigest(cert.signatureAlgorithm);
   if (digest) return `cannot be used: ${digest} (security level ${policy.securityLevel})`;
 
-  return (depth > 0 ? checkIssuerRole(cert) : checkLeafRole(cert, policy)) ?? checkCommon(cert, isAnchor);
+  return (
+    (depth > 0 ? checkIssuerRole(cert) : checkLeafRole(cert, policy)) ?? checkCommon(cert, isAnchor)
+  );
 }
 
 /** RFC 5280 section 4.1.2.5: the validity period includes both notBefore and notAfter. */
@@ -65,7 +83,9 @@ function checkIssuerRole(cert: ParsedCert): string | null {
   // RFC 5280 section 6.1.4 (k) and 4.2.1.9: an issuer must say CA:TRUE in critical basicConstraints.
   if (!bc) return 'is used as a CA but has no basicConstraints extension';
   if (!bc.ca) return 'is used as a CA but its basicConstraints say CA:FALSE';
-  if (!bc.critical) return 'is a CA whose basicConstraints are not marked critical (RFC 5280 section 4.2.1.9)';
+  if (!bc.critical) {
+    return 'is a CA whose basicConstraints are not marked critical (RFC 5280 section 4.2.1.9)';
+  }
 
   // RFC 5280 section 6.1.4 (n): when keyUsage is present, keyCertSign must be set.
   if (cert.ext.keyUsage !== undefined && !(cert.ext.keyUsage & KeyUsageBit.keyCertSign)) {
@@ -80,7 +100,11 @@ function checkIssuerRole(cert: ParsedCert): string | null {
 function checkLeafRole(cert: ParsedCert, policy: PathPolicy): string | null {
   // A TLS client proves possession by signing (RFC 8446 section 4.4.3), so keyUsage must allow it.
   const ku = cert.ext.keyUsage;
-  if (policy.requiredEku.includes(CLIENT_AUTH) && ku !== undefined && !(ku & KeyUsageBit.digitalSignature)) {
+  if (
+    policy.requiredEku.includes(CLIENT_AUTH) &&
+    ku !== undefined &&
+    !(ku & KeyUsageBit.digitalSignature)
+  ) {
     return 'has a keyUsage without digitalSignature, so it cannot authenticate a TLS client';
   }
   return null;
@@ -95,14 +119,18 @@ function checkCommon(cert: ParsedCert, isAnchor: boolean): string | null {
   // RFC 5280 section 4.2.1.10: name constraints only in CA certificates, marked critical.
   const nc = cert.ext.list.find((e) => e.oid === '2.5.29.30');
   if (nc && !cert.ext.basicConstraints?.ca) return 'carries name constraints but is not a CA';
-  if (nc && !nc.critical) return 'carries name constraints that are not marked critical (RFC 5280 section 4.2.1.10)';
+  if (nc && !nc.critical) {
+    return 'carries name constraints that are not marked critical (RFC 5280 section 4.2.1.10)';
+  }
 
   // RFC 5280 section 4.2.1.6: an empty subject requires a critical subjectAltName.
   if (cert.subject.rdns.length === 0 && !cert.ext.sanCritical) {
     return 'has an empty subject and no critical subjectAltName';
   }
   const pc = cert.ext.list.find((e) => e.oid === '2.5.29.36');
-  if (pc && !pc.critical) return 'carries policy constraints that are not marked critical (RFC 5280 section 4.2.1.11)';
+  if (pc && !pc.critical) {
+    return 'carries policy constraints that are not marked critical (RFC 5280 section 4.2.1.11)';
+  }
 
   // RFC 5280 section 4.2.1.1: every certificate except a self-signed one names its signing key.
   // A trust anchor is exempt: it is trusted by configuration, not found through its issuer.
@@ -120,7 +148,8 @@ function selfSigned(cert: ParsedCert): boolean {
 
   let result = selfSignedMemo.get(cert);
   if (result === undefined) {
-    result = checkSignature(cert.tbs, cert.signatureAlgorithm, cert.signature, cert.publicKey) === null;
+    result =
+      checkSignature(cert.tbs, cert.signatureAlgorithm, cert.signature, cert.publicKey) === null;
     selfSignedMemo.set(cert, result);
   }
   return result;
@@ -163,7 +192,9 @@ function checkEku(path: ParsedCert[], policy: PathPolicy): string | null {
     const eku = cert.ext.eku;
     if (!eku) continue;
 
-    const missing = policy.requiredEku.filter((oid) => !eku.includes(oid) && (depth === 0 || !eku.includes(ANY_EKU)));
+    const missing = policy.requiredEku.filter(
+      (oid) => !eku.includes(oid) && (depth === 0 || !eku.includes(ANY_EKU)),
+    );
     if (missing.length > 0) {
       return `certificate '${cert.label}' (depth ${depth}) does not allow the extended key usage ${missing.map(ekuName).join(', ')}`;
     }
@@ -172,8 +203,12 @@ function checkEku(path: ParsedCert[], policy: PathPolicy): string | null {
 }
 
 const EKU_NAMES: Record<string, string> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: CLIENT_AUTH, codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4', timeStamping: '1.3.6.1.5.5.7.3.8', OCSPSigning: '1.3.6.1.5.5.7.3.9',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: CLIENT_AUTH,
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  OCSPSigning: '1.3.6.1.5.5.7.3.9',
 };
 
 /** Turns a configured purpose (a name such as clientAuth, or a dotted OID) into an OID. */

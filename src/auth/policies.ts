@@ -28,7 +28,9 @@ export function checkPolicies(path: ParsedCert[]): string | null {
     if (isLast) break;
 
     const mapped = applyMappings(valid, cert, mapping > 0);
-    if (mapped === 'any') return `certificate '${cert.label}' (depth ${n - i}) maps anyPolicy, which RFC 5280 section 6.1.4 (a) forbids`;
+    if (mapped === 'any') {
+      return `certificate '${cert.label}' (depth ${n - i}) maps anyPolicy, which RFC 5280 section 6.1.4 (a) forbids`;
+    }
     valid = mapped;
 
     if (!cert.selfIssued) {
@@ -48,7 +50,11 @@ export function checkPolicies(path: ParsedCert[]): string | null {
 }
 
 /** RFC 5280 section 6.1.3 (d) and (e). */
-function applyPolicies(valid: Set<string> | null, cert: ParsedCert, anyAllowed: boolean): Set<string> | null {
+function applyPolicies(
+  valid: Set<string> | null,
+  cert: ParsedCert,
+  anyAllowed: boolean,
+): Set<string> | null {
   const policies = cert.ext.policies;
   if (!valid || !policies) return null;
 
@@ -61,7 +67,11 @@ function applyPolicies(valid: Set<string> | null, cert: ParsedCert, anyAllowed: 
 }
 
 /** RFC 5280 section 6.1.4 (b): mapped policies are renamed, or dropped when mapping is inhibited. */
-function applyMappings(valid: Set<string> | null, cert: ParsedCert, allowed: boolean): Set<string> | null | 'any' {
+function applyMappings(
+  valid: Set<string> | null,
+  cert: ParsedCert,
+  allowed: boolean,
+): Set<string> | null | 'any' {
   const mappings = cert.ext.policyMappings;
   if (!mappings || !valid) return valid;
   if (mappings.some(([from, to]) => from === ANY_POLICY || to === ANY_POLICY)) return 'any';

@@ -33,16 +33,30 @@ export function summaryText(summary: TrustSummary): string[] {
   const lines: string[] = [];
   for (const route of summary.routes) {
     lines.push(`route '${route.name}'`);
-    lines.push(`  identity: ${route.subjectField} matched by ${JSON.stringify(route.subjectPattern)}`);
-    lines.push(`  requires: ${route.requiredEku.length > 0 ? route.requiredEku.join(', ') : 'no extended key usage'}, maxDepth ${route.maxDepth ?? 'unlimited'}`);
-    for (const anchor of route.anchors) lines.push(`  anchor: '${anchor.subject}' sha256 ${anchor.fingerprint} expires ${anchor.notAfter}${anchor.expired ? ' (EXPIRED)' : ''}`);
-    for (const cert of route.intermediates) lines.push(`  intermediate: '${cert.subject}' sha256 ${cert.fingerprint} expires ${cert.notAfter}${cert.expired ? ' (EXPIRED)' : ''}`);
+    lines.push(
+      `  identity: ${route.subjectField} matched by ${JSON.stringify(route.subjectPattern)}`,
+    );
+    lines.push(
+      `  requires: ${route.requiredEku.length > 0 ? route.requiredEku.join(', ') : 'no extended key usage'}, maxDepth ${route.maxDepth ?? 'unlimited'}`,
+    );
+    for (const anchor of route.anchors) {
+      lines.push(
+        `  anchor: '${anchor.subject}' sha256 ${anchor.fingerprint} expires ${anchor.notAfter}${anchor.expired ? ' (EXPIRED)' : ''}`,
+      );
+    }
+    for (const cert of route.intermediates) {
+      lines.push(
+        `  intermediate: '${cert.subject}' sha256 ${cert.fingerprint} expires ${cert.notAfter}${cert.expired ? ' (EXPIRED)' : ''}`,
+      );
+    }
 
     const crlRule = route.crlRequired ? 'required' : 'checked where available';
     lines.push(`  revocation: ${crlRule}, grace ${route.crlGraceSeconds} s`);
     for (const crl of route.crls) {
       const stale = crl.stale ? ' (PAST nextUpdate)' : '';
-      lines.push(`  crl: '${crl.issuer}' number ${crl.number ?? '-'}, ${crl.revoked} revoked, nextUpdate ${crl.nextUpdate ?? '-'}${stale} (${crl.file})`);
+      lines.push(
+        `  crl: '${crl.issuer}' number ${crl.number ?? '-'}, ${crl.revoked} revoked, nextUpdate ${crl.nextUpdate ?? '-'}${stale} (${crl.file})`,
+      );
     }
   }
   return lines;

@@ -16,39 +16,71 @@ export type RevocationResult =
   | { status: 'revoked'; reason: string }
   | { status: 'unknown'; reason: string };
 
-export function checkRevocation(path: ParsedCert[], store: CrlStore, settings: RevocationSettings, at: Date): RevocationResult {
+export function checkRevocation(
+  path: ParsedCert[],
+  store: CrlStore,
+  settings: RevocationSettings,
+  at: Date,
+): RevocationResult {
   const warnings: string[] = [];
   // Revocation comes first for the whole path: a revoked certificate is refused even when
   // another certificate's CRL is stale or missing.
-  const findings = path.slice(0, -1).map((cert, depth) => ({ cert, depth, issuer: path[depth + 1]!, crl: store.crlFor(cert, path[depth + 1]!, at) }));
+  const findings = path.slice(0, -1).map((cert, depth) => ({
+    cert,
+    depth,
+    issuer: path[depth + 1]!,
+    crl: store.crlFor(cert, path[depth + 1]!, at),
+  }));
 
   for (const { cert, depth, crl } of findings) {
     const revokedAt = crl?.revoked.get(Buffer.from(cert.serial).toString('hex'));
     if (crl && revokedAt) {
-      return { status: 'revoked', reason: `certificate '${cert.label}' (depth ${depth}, serial 0x${cert.summary.serial}) is revoked since ${isoSeconds(revokedAt)} by ${describeCrl(crl)}` };
+      return {
+        status: 'revoked',
+        reason: `certificate '${cert.label}' (depth ${depth}, serial 0x${cert.summary.serial}) is revoked since ${isoSeconds(revokedAt)} by ${describeCrl(crl)}`,
+      };
     }
   }
 
   for (const { cert, depth, issuer, crl } of findings) {
     if (!crl) {
-      if (settings.crlRequired) return { status: 'unknown', reason: `no CRL available from issuer '${issuer.label}' for certificate '${cert.label}' (depth ${depth}), and the route sets crlRequired` };
+      if (settings.crlRequired) {
+        return {
+          status: 'unknown',
+          reason: `no CRL available from issuer '${issuer.label}' for certificate '${cert.label}' (depth ${depth}), and the route sets crlRequired`,
+        };
+      }
       continue;
     }
     const problem = crlSignProblem(issuer) ?? freshness(crl, settings, at, warnings);
-    if (problem) return { status: 'unknown', reason: `revocation of certificate '${cert.label}' (depth ${depth}) cannot be checked: ${problem}` };
+    if (problem) {
+      return {
+        status: 'unknown',
+        reason: `revocation of certificate '${cert.label}' (depth ${depth}) cannot be checked: ${problem}`,
+      };
+    }
   }
   return { status: 'good', warnings };
 }
 
-function freshness(crl: NonNullable<ReturnType<CrlStore['crlFor']>>, settings: RevocationSettings, at: Date, warnings: string[]): string | null {
-  if (crl.thisUpdate.getTime() > at.getTime()) return `${describeCrl(crl)} is not valid until ${isoSeconds(crl.thisUpdate)}`;
+function freshness(
+  crl: NonNullable<ReturnType<CrlStore['crlFor']>>,
+  settings: RevocationSettings,
+  at: Date,
+  warnings: string[],
+): string | null {
+  if (crl.thisUpdate.getTime() > at.getTime()) {
+    return `${describeCrl(crl)} is not valid until ${isoSeconds(crl.thisUpdate)}`;
+  }
 
   const nextUpdate = crl.nextUpdate!;
   const late = at.getTime() - nextUpdate.getTime();
   if (late <= 0) return null;
 
   if (late <= settings.crlGraceSeconds * 1000) {
-    warnings.push(`stale CRL within grace: ${describeCrl(crl)} expired at ${isoSeconds(nextUpdate)} (crlGraceSeconds ${settings.crlGraceSeconds})`);
+    warnings.push(
+      `stale CRL within grace: ${describeCrl(crl)} expired at ${isoSeconds(nextUpdate)} (crlGraceSeconds ${settings.crlGraceSeconds})`,
+    );
     return null;
   }
   return `${describeCrl(crl)} expired at ${isoSeconds(nextUpdate)} (its nextUpdate)`;

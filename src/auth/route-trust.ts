@@ -33,17 +33,33 @@ export interface RouteBuild {
 }
 
 /** Loads one route. `key` is its configuration key, such as `routes[2]`. */
-export function buildRoute(config: RouteConfig, index: number, key: string, level: SecurityLevel, now: Date): RouteBuild {
+export function buildRoute(
+  config: RouteConfig,
+  index: number,
+  key: string,
+  level: SecurityLevel,
+  now: Date,
+): RouteBuild {
   const problems: LoadProblem[] = [];
   const warnings: string[] = [];
 
   const anchors = loadAll(config.trustAnchors, `${key}.trustAnchors`, problems);
   const intermediates = loadAll(config.intermediates, `${key}.intermediates`, problems);
-  if (config.trustAnchors.length === 0) problems.push({ key: `${key}.trustAnchors`, message: 'at least one trust anchor file is required' });
+  if (config.trustAnchors.length === 0) {
+    problems.push({
+      key: `${key}.trustAnchors`,
+      message: 'at least one trust anchor file is required',
+    });
+  }
 
   const requiredEku = config.requiredEku.map((value, i) => {
     const oid = ekuOid(value);
-    if (!oid) problems.push({ key: `${key}.requiredEku[${i}]`, message: `'${value}' is neither a known purpose name nor a dotted OID` });
+    if (!oid) {
+      problems.push({
+        key: `${key}.requiredEku[${i}]`,
+        message: `'${value}' is neither a known purpose name nor a dotted OID`,
+      });
+    }
     return oid ?? '';
   });
 
@@ -56,14 +72,29 @@ export function buildRoute(config: RouteConfig, index: number, key: string, leve
   if (problems.length > 0 || 'error' in compiled) return { route: null, problems, warnings };
 
   const policy: PathPolicy = { requiredEku, maxDepth: config.maxDepth, securityLevel: level };
-  for (const anchor of anchors) warnings.push(...anchorWarnings(anchor, policy, `${key}.trustAnchors`, now));
-  for (const cert of intermediates) warnings.push(...expiryWarnings(cert, `${key}.intermediates`, 'intermediate', now));
+  for (const anchor of anchors) {
+    warnings.push(...anchorWarnings(anchor, policy, `${key}.trustAnchors`, now));
+  }
+  for (const cert of intermediates) {
+    warnings.push(...expiryWarnings(cert, `${key}.intermediates`, 'intermediate', now));
+  }
 
   const route: RouteTrust = {
-    index, config, anchors, intermediates, policy,
+    index,
+    config,
+    anchors,
+    intermediates,
+    policy,
     anchorIndex: new CertIndex(anchors),
     pattern: compiled.pattern,
-    validationKey: JSON.stringify([config.trustAnchors, config.intermediates, requiredEku, config.maxDepth, config.crlRequired, config.crlGraceSeconds]),
+    validationKey: JSON.stringify([
+      config.trustAnchors,
+      config.intermediates,
+      requiredEku,
+      config.maxDepth,
+      config.crlRequired,
+      config.crlGraceSeconds,
+    ]),
   };
   return { route, problems, warnings };
 }
@@ -81,12 +112,16 @@ function loadAll(files: string[], key: string, problems: LoadProblem[]): ParsedC
 /** An anchor that can never validate a chain is almost certainly a configuration mistake. */
 function anchorWarnings(anchor: ParsedCert, policy: PathPolicy, key: string, now: Date): string[] {
   const problem = checkAnchor(anchor, policy, now);
-  const unusable = problem ? [`${key}: anchor '${anchor.label}' cannot validate any chain: it ${problem}`] : [];
+  const unusable = problem
+    ? [`${key}: anchor '${anchor.label}' cannot validate any chain: it ${problem}`]
+    : [];
   return [...unusable, ...expiryWarnings(anchor, key, 'anchor', now)];
 }
 
 export function expiryWarnings(cert: ParsedCert, key: string, role: string, now: Date): string[] {
   const left = cert.notAfter.getTime() - now.getTime();
   if (left < 0 || left > WARN_DAYS * DAY_MS) return [];
-  return [`${key}: ${role} '${cert.label}' expires at ${isoSeconds(cert.notAfter)}, within ${WARN_DAYS} days`];
+  return [
+    `${key}: ${role} '${cert.label}' expires at ${isoSeconds(cert.notAfter)}, within ${WARN_DAYS} days`,
+  ];
 }

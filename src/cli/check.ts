@@ -22,11 +22,14 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <file>', 'JSON configuration file')
     .option('--strict', 'exit 1 when there are warnings')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Warnings cover anchors, intermediates and the gate's own certificate that expire within 30
 days, CRLs past or within a day of their nextUpdate, and anchors without a CRL.
 
-Exit codes: 0 the gate would start, 1 warnings with --strict, 2 it would not start.`)
+Exit codes: 0 the gate would start, 1 warnings with --strict, 2 it would not start.`,
+    )
     .action(check);
 }
 
@@ -44,9 +47,15 @@ async function check(flags: CheckFlags): Promise<void> {
   const summary = loaded.trust.summary();
   const warnings = [...loaded.warnings, ...serverCertWarnings(loaded)];
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ ok: true, file: loaded.config.file, ...summary, warnings }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ok: true, file: loaded.config.file, ...summary, warnings }, null, 2) + '\n',
+    );
   } else {
-    const lines = [`${loaded.config.file}: the gate would start`, ...summaryText(summary), ...warnings.map((w) => `warning: ${w}`)];
+    const lines = [
+      `${loaded.config.file}: the gate would start`,
+      ...summaryText(summary),
+      ...warnings.map((w) => `warning: ${w}`),
+    ];
     process.stdout.write(lines.join('\n') + '\n');
   }
   process.exitCode = flags.strict && warnings.length > 0 ? Exit.refused : Exit.ok;
@@ -57,7 +66,11 @@ function reportProblems(flags: CheckFlags, message: string, problems: LoadProble
     process.stdout.write(JSON.stringify({ ok: false, message, problems }, null, 2) + '\n');
     return;
   }
-  const lines = [`${message}`, ...problems.map((p) => `  ${p.key}: ${p.message}`), 'the gate would not start'];
+  const lines = [
+    `${message}`,
+    ...problems.map((p) => `  ${p.key}: ${p.message}`),
+    'the gate would not start',
+  ];
   process.stdout.write(lines.join('\n') + '\n');
 }
 

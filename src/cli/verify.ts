@@ -34,21 +34,33 @@ export function register(program: Command): void {
   program
     .command('verify')
     .description('judge a device certificate chain offline, as the gate would')
-    .option('-c, --config <file>', "use the routes of this configuration file")
+    .option('-c, --config <file>', 'use the routes of this configuration file')
     .option('--ca <file...>', 'trust anchor PEM files; every certificate in them is an anchor')
     .option('--intermediates <file...>', 'PEM files of intermediates that help build paths')
     .option('--crl <file...>', 'CRL files, PEM or DER')
-    .option('--eku <purpose...>', "required extended key usage, a name or OID; 'any' requires none (default clientAuth)")
+    .option(
+      '--eku <purpose...>',
+      "required extended key usage, a name or OID; 'any' requires none (default clientAuth)",
+    )
     .option('--max-depth <n>', 'most intermediates between leaf and anchor')
-    .option('--subject-field <field>', `what the pattern reads with --ca: ${FIELDS.join(', ')} (default CN)`)
+    .option(
+      '--subject-field <field>',
+      `what the pattern reads with --ca: ${FIELDS.join(', ')} (default CN)`,
+    )
     .option('--pattern <regex>', 'subjectPattern with --ca (default: the whole value)')
-    .requiredOption('--cert <file>', 'PEM file: the leaf first, optionally followed by the chain the device sends')
+    .requiredOption(
+      '--cert <file>',
+      'PEM file: the leaf first, optionally followed by the chain the device sends',
+    )
     .option('--at <time>', 'ISO 8601 time to judge at (default: now)')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Either --config FILE, or --ca FILE... with the other route options.
 
-Exit codes: 0 accepted, 1 refused, 2 usage or configuration error.`)
+Exit codes: 0 accepted, 1 refused, 2 usage or configuration error.`,
+    )
     .action(verify);
 }
 
@@ -59,7 +71,9 @@ async function verify(flags: VerifyFlags): Promise<void> {
     const trust = flags.config ? await trustFromConfig(flags) : trustFromFlags(flags, at);
 
     const verdict = trust.judge(presented, at);
-    const output = flags.json ? [JSON.stringify(verdictJson(verdict), null, 2)] : verdictText(verdict);
+    const output = flags.json
+      ? [JSON.stringify(verdictJson(verdict), null, 2)]
+      : verdictText(verdict);
     process.stdout.write(output.join('\n') + '\n');
     process.exitCode = verdict.verdict === 'accepted' ? Exit.ok : Exit.refused;
   } catch (err) {
@@ -70,22 +84,38 @@ async function verify(flags: VerifyFlags): Promise<void> {
 }
 
 async function trustFromConfig(flags: VerifyFlags): Promise<Trust> {
-  const routeFlags = [flags.ca, flags.intermediates, flags.crl, flags.eku, flags.maxDepth, flags.subjectField, flags.pattern];
-  if (routeFlags.some((f) => f !== undefined)) throw new UsageError('--config cannot be combined with --ca, --intermediates, --crl, --eku, --max-depth, --subject-field or --pattern');
+  const routeFlags = [
+    flags.ca,
+    flags.intermediates,
+    flags.crl,
+    flags.eku,
+    flags.maxDepth,
+    flags.subjectField,
+    flags.pattern,
+  ];
+  if (routeFlags.some((f) => f !== undefined)) {
+    throw new UsageError(
+      '--config cannot be combined with --ca, --intermediates, --crl, --eku, --max-depth, --subject-field or --pattern',
+    );
+  }
 
   try {
     return (await loadConfig(flags.config!, { requirePlatform: false })).trust;
   } catch (err) {
     if (isGateError(err) && err.code === 'CERTGATE_CONFIG_INVALID') {
       const problems = (err.detail['problems'] as LoadProblem[] | undefined) ?? [];
-      throw new UsageError([err.message, ...problems.map((p) => `  ${p.key}: ${p.message}`)].join('\n'));
+      throw new UsageError(
+        [err.message, ...problems.map((p) => `  ${p.key}: ${p.message}`)].join('\n'),
+      );
     }
     throw err;
   }
 }
 
 function trustFromFlags(flags: VerifyFlags, at: Date): Trust {
-  if (!flags.ca || flags.ca.length === 0) throw new UsageError('give either --config FILE or --ca FILE...');
+  if (!flags.ca || flags.ca.length === 0) {
+    throw new UsageError('give either --config FILE or --ca FILE...');
+  }
 
   const eku = flags.eku ?? ['clientAuth'];
   // Only the trust settings matter to buildTrust; the gate's other route keys stay unset.
@@ -104,13 +134,22 @@ function trustFromFlags(flags: VerifyFlags, at: Date): Trust {
   } as RouteConfig;
 
   const built = buildTrust([route], { now: () => at, keyPrefix: 'command line' });
-  if (!built.trust) throw new UsageError(built.problems.map((p) => flagName(p.key) + ': ' + p.message).join('\n'));
+  if (!built.trust) {
+    throw new UsageError(built.problems.map((p) => flagName(p.key) + ': ' + p.message).join('\n'));
+  }
   return built.trust;
 }
 
 /** `command line[0].trustAnchors[1]` → `--ca`, so problems speak in flag names. */
 function flagName(key: string): string {
-  const names: Record<string, string> = { trustAnchors: '--ca', intermediates: '--intermediates', crls: '--crl', requiredEku: '--eku', subjectPattern: '--pattern', maxDepth: '--max-depth' };
+  const names: Record<string, string> = {
+    trustAnchors: '--ca',
+    intermediates: '--intermediates',
+    crls: '--crl',
+    requiredEku: '--eku',
+    subjectPattern: '--pattern',
+    maxDepth: '--max-depth',
+  };
   const field = /^command line\[0\]\.(\w+)/.exec(key)?.[1] ?? '';
   return names[field] ?? key;
 }
@@ -125,7 +164,9 @@ function readChain(file: string): Buffer[] {
 function parseTime(value: string | undefined): Date {
   if (value === undefined) return new Date();
   const at = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) throw new UsageError(`--at: '${value}' is not an ISO 8601 time`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) {
+    throw new UsageError(`--at: '${value}' is not an ISO 8601 time`);
+  }
   return at;
 }
 
@@ -137,6 +178,8 @@ function parseDepth(value: string | undefined): number | null {
 
 function parseField(value: string | undefined): SubjectField {
   if (value === undefined) return 'CN';
-  if (!FIELDS.includes(value as SubjectField)) throw new UsageError(`--subject-field: '${value}' is not one of ${FIELDS.join(', ')}`);
+  if (!FIELDS.includes(value as SubjectField)) {
+    throw new UsageError(`--subject-field: '${value}' is not one of ${FIELDS.join(', ')}`);
+  }
   return value as SubjectField;
 }

@@ -32,7 +32,9 @@ export class TempFiles {
 }
 
 /** A route with the configuration defaults; only its trust settings matter to buildTrust. */
-export function route(overrides: Partial<RouteConfig> & Pick<RouteConfig, 'trustAnchors'>): RouteConfig {
+export function route(
+  overrides: Partial<RouteConfig> & Pick<RouteConfig, 'trustAnchors'>,
+): RouteConfig {
   return {
     name: 'thermostat',
     intermediates: [],
@@ -60,12 +62,16 @@ export function ders(...ids: Identity[]): Buffer[] {
 }
 
 export function accepted(verdict: Verdict): Accepted {
-  if (verdict.verdict !== 'accepted') throw new Error(`expected accepted, got ${verdict.code}: ${verdict.reason}`);
+  if (verdict.verdict !== 'accepted') {
+    throw new Error(`expected accepted, got ${verdict.code}: ${verdict.reason}`);
+  }
   return verdict;
 }
 
 export function refused(verdict: Verdict): Refused {
-  if (verdict.verdict !== 'refused') throw new Error(`expected refused, got accepted as ${verdict.device}`);
+  if (verdict.verdict !== 'refused') {
+    throw new Error(`expected refused, got accepted as ${verdict.device}`);
+  }
   return verdict;
 }
 

@@ -64,17 +64,31 @@ export function runLimboCase(testCase: LimboCase, workDir: string): LimboOutcome
   const built = buildTrust([route], { now: () => at });
   const outcome = { id: testCase.id, expected: testCase.expected_result };
   if (!built.trust) {
-    return { ...outcome, actual: 'FAILURE', reason: `configuration refused: ${built.problems.map((p) => p.message).join('; ')}` };
+    return {
+      ...outcome,
+      actual: 'FAILURE',
+      reason: `configuration refused: ${built.problems.map((p) => p.message).join('; ')}`,
+    };
   }
 
   const presented = [testCase.peer_certificate, ...testCase.untrusted_intermediates].map(pemToDer);
   const verdict = built.trust.judge(presented, at);
-  if (verdict.verdict === 'accepted') return { ...outcome, actual: 'SUCCESS', reason: `accepted as ${verdict.device}` };
+  if (verdict.verdict === 'accepted') {
+    return { ...outcome, actual: 'SUCCESS', reason: `accepted as ${verdict.device}` };
+  }
 
-  const pathValid = verdict.code === 'CERTGATE_SUBJECT_REFUSED' || verdict.code === 'CERTGATE_NO_ROUTE';
-  return { ...outcome, actual: pathValid ? 'SUCCESS' : 'FAILURE', reason: `${verdict.code}: ${verdict.reason}` };
+  const pathValid =
+    verdict.code === 'CERTGATE_SUBJECT_REFUSED' || verdict.code === 'CERTGATE_NO_ROUTE';
+  return {
+    ...outcome,
+    actual: pathValid ? 'SUCCESS' : 'FAILURE',
+    reason: `${verdict.code}: ${verdict.reason}`,
+  };
 }
 
 function pemToDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64');
+  return Buffer.from(
+    pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''),
+    'base64',
+  );
 }

@@ -22,14 +22,19 @@ describe('x509-limbo client corpus', () => {
   test.each(cases.map((c) => [c.id, c] as const))('%s', (_id, testCase) => {
     const outcome = runLimboCase(testCase, dir);
     outcomes.push(outcome);
-    if (KNOWN_DISAGREEMENTS.includes(testCase.id)) expect(outcome.actual).not.toBe(outcome.expected);
-    else expect(outcome, outcome.reason).toMatchObject({ actual: testCase.expected_result });
+    if (KNOWN_DISAGREEMENTS.includes(testCase.id)) {
+      expect(outcome.actual).not.toBe(outcome.expected);
+    } else expect(outcome, outcome.reason).toMatchObject({ actual: testCase.expected_result });
   });
 
   test('score', () => {
     const agreed = outcomes.filter((o) => o.actual === o.expected).length;
-    console.log(`x509-limbo: certgate agrees on ${agreed}/${cases.length} cases (OpenSSL 3.0 -x509_strict: 130/152)`);
-    for (const o of outcomes.filter((x) => x.actual !== x.expected)) console.log(`  disagrees: ${o.id} (expected ${o.expected}, got ${o.actual}: ${o.reason})`);
+    console.log(
+      `x509-limbo: certgate agrees on ${agreed}/${cases.length} cases (OpenSSL 3.0 -x509_strict: 130/152)`,
+    );
+    for (const o of outcomes.filter((x) => x.actual !== x.expected)) {
+      console.log(`  disagrees: ${o.id} (expected ${o.expected}, got ${o.actual}: ${o.reason})`);
+    }
     expect(outcomes).toHaveLength(cases.length);
     expect(agreed).toBeGreaterThanOrEqual(FLOOR);
   });
