@@ -186,7 +186,13 @@ function checkDepth(path: ParsedCert[], policy: PathPolicy): string | null {
   return `the path has ${counted} intermediate${counted === 1 ? '' : 's'} between leaf and anchor, more than maxDepth ${policy.maxDepth}`;
 }
 
-/** The leaf must carry every required purpose; an intermediate that restricts purposes must allow them too. */
+/**
+ * The leaf must carry every required purpose; a leaf without the extension allows all
+ * (RFC 5280 section 4.2.1.12). An intermediate that restricts purposes must allow them too,
+ * as OpenSSL and most TLS stacks require. anyExtendedKeyUsage satisfies the rule in an
+ * intermediate but not in the leaf: section 4.2.1.12 lets an application that needs a
+ * particular purpose refuse it, and a gate that admits devices should.
+ */
 function checkEku(path: ParsedCert[], policy: PathPolicy): string | null {
   for (const [depth, cert] of path.slice(0, -1).entries()) {
     const eku = cert.ext.eku;
