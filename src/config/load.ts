@@ -39,8 +39,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   applyOverrides(raw, options.overrides ?? {}, problems);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push({ key: keyOf(issue.path), message: issue.message });
+    for (const issue of parsed.error.issues) problems.push(...describeIssue(issue));
     problems.push(...checkValidRoutes(raw.routes, path));
+    problems.push(...checkFilesOf(raw, path));
     throw invalid(path, problems);
   }
 
@@ -73,6 +74,24 @@ function checkValidRoutes(routes: unknown, path: string): LoadProblem[] {
   if (valid.length === 0) return [];
   const { problems } = buildTrust(valid, { keyPrefix: 'routes' });
   return problems.map((p) => ({ ...p, key: p.key.replace(/^routes\[(\d+)\]/, (_m, k: string) => `routes[${indexOf[Number(k)]}]`) }));
+}
+
+/** A zod issue as problems; an unknown key is named in full (`listen.prot`), one problem each. */
+function describeIssue(issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): LoadProblem[] {
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    return issue.keys.map((k) => ({ key: keyOf([...issue.path, k]), message: 'unknown key (a typo?)' }));
+  }
+  return [{ key: keyOf(issue.path), message: issue.message }];
+}
+
+/** The server certificate and key named in a file that failed its schema, checked all the same. */
+function checkFilesOf(raw: Record<string, unknown>, path: string): LoadProblem[] {
+  const problems: LoadProblem[] = [];
+  const tls = raw.tls as { cert?: unknown; key?: unknown } | undefined;
+  const at = (p: string): string => resolve(dirname(path), p);
+  if (typeof tls?.cert === 'string') readPem(at(tls.cert), 'tls.cert', 'CERTIFICATE', problems);
+  if (typeof tls?.key === 'string') readPem(at(tls.key), 'tls.key', 'PRIVATE KEY', problems);
+  return problems;
 }
 
 /** `routes[0].trustAnchors[1]` from zod's path array. */

@@ -122,7 +122,7 @@ function secret(file: string | undefined, key: string, at: (p: string) => string
   try {
     return readFileSync(at(file), 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
-    problems.push({ key, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+    problems.push({ key, message: `${at(file)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
     return undefined;
   }
 }

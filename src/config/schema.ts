@@ -43,7 +43,7 @@ const upstreamSchema = z.strictObject({
 });
 
 export const platformSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
   username: z.string().min(1).optional(),
   passwordFile: file.optional(),
   /** A ThingsBoard 4.3+ API key, instead of username and password. */

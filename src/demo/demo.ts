@@ -1,7 +1,7 @@
 // `certgate demo`: a throw-away PKI, the stand-in ThingsBoard and a real gate on loopback ports,
 // sample devices connecting through it, and one line per device saying what happened.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
@@ -49,11 +49,15 @@ async function demo(flags: { keep?: boolean }): Promise<void> {
   print(`certgate demo: gate on 127.0.0.1:${gate.port}, stand-in ThingsBoard REST ${tb.restUrl}, MQTT 127.0.0.1:${tb.mqttPort}\n`);
   let failures = 0;
   for (const s of scenarios) failures += (await play(s, gate, fleet, tb)) ? 0 : 1;
-  print(`\n${scenarios.length - failures} of ${scenarios.length} devices behaved as expected. Gate log: ${logPath}`);
+  print(`\n${scenarios.length - failures} of ${scenarios.length} devices behaved as expected.`);
+  if (failures > 0) print(`Gate log (kept, with the demo's files): ${logPath}`);
 
   if (flags.keep) await keepRunning(gate, fleet, tb, configPath);
   await gate.close();
   await tb.close();
+  // The folder holds throw-away private keys and the stand-in's password: leave nothing behind,
+  // unless something went wrong and its log is worth reading.
+  if (failures === 0) rmSync(fleet.dir, { recursive: true, force: true });
   process.exitCode = failures === 0 ? Exit.ok : Exit.refused;
 }
 
@@ -98,7 +102,8 @@ async function play(s: Scenario, gate: RunningGate, fleet: Fleet, tb: Standin): 
 async function keepRunning(gate: RunningGate, fleet: Fleet, tb: Standin, configPath: string): Promise<void> {
   const d = fleet.dir;
   print(`
-The gate stays up (Ctrl-C to stop). Configuration: ${configPath}
+The gate stays up (Ctrl-C to stop; its folder is removed then). Configuration: ${configPath}
+Gate log: ${join(d, "certgate.log")}
 Publish as TH-000417 through the gate with mosquitto_pub:
 
   mosquitto_pub -h 127.0.0.1 -p ${gate.port} --cafile ${d}/gate-ca.pem \\

@@ -2,7 +2,7 @@
 // At start it resolves the routes' profile names; while ThingsBoard cannot be reached it retries.
 
 import type { CacheConfig, PlatformConfig } from '../config/types.ts';
-import { isGateError } from '../errors.ts';
+import { GateError, isGateError } from '../errors.ts';
 import { safeUrl, type Logger } from '../log.ts';
 import { DeviceDirectory } from './device-directory.ts';
 import { RestSession } from './rest-session.ts';
@@ -34,6 +34,13 @@ export class Platform {
       await this.directory.profiles.load(profiles);
       this.#log.info({ profiles }, 'device profiles resolved');
     } catch (err) {
+      // ThingsBoard answering "wrong credentials" is a configuration mistake, not an outage.
+      if (isGateError(err) && err.code === 'CERTGATE_PLATFORM_AUTH_FAILED') {
+        const key = this.config.name === 'default' ? 'platform' : `platforms.${this.config.name}`;
+        throw new GateError('CERTGATE_CONFIG_INVALID', `${err.message}; check ${key}'s username and password (or API key)`, {
+          problems: [{ key, message: err.message }],
+        });
+      }
       if (!isGateError(err) || err.fault !== 'platform') throw err;
       this.#log.warn({ code: err.code }, `ThingsBoard not reachable at start (${err.message}); retrying every ${RETRY_MS / 1000} s`);
       this.#scheduleRetry(profiles);

@@ -29,6 +29,18 @@ test('a route naming a profile ThingsBoard does not have stops the start with a 
   expect((error as { message: string }).message).toMatch(/no device profile named 'thermostat'/);
 });
 
+test('a wrong platform password stops the start with a configuration error, without the password', async () => {
+  const fleet = await fleetOnce();
+  const tb = await startStandin({ username: 'u@example.com', password: 'right-password' });
+  cleanups.push(() => tb.close());
+  tb.addProfile('thermostat');
+  const path = fleet.writeConfig({ upstreamPort: tb.mqttPort, platformUrl: tb.restUrl, platformUsername: tb.username, platformPassword: 'wrong-password' });
+  const error = await startGate(await loadConfig(path), captureLog().logger).catch((e: { code: string; message: string }) => e);
+  expect(error).toMatchObject({ code: 'CERTGATE_CONFIG_INVALID' });
+  expect((error as { message: string }).message).toMatch(/refused the login of 'u@example.com'/);
+  expect((error as { message: string }).message).not.toContain('wrong-password');
+});
+
 test('ThingsBoard unreachable at start: the gate starts, answers "server unavailable", and admits devices once it is back', async () => {
   stack = await startStack();
   const fleet = await fleetOnce();
