@@ -9,6 +9,9 @@ import { attributesOf, decodeText, Oid, type DistinguishedName } from './names.t
 /** Upper bound on name-by-subtree comparisons for one path, against crafted certificates. */
 const MAX_COMPARISONS = 65_536;
 
+// LIMITATION: otherName, x400Address, ediPartyName and registeredID constraints are not
+// evaluated; a certificate carrying a name of such a form under such a constraint is refused
+// (RFC 5280 section 4.2.1.10 allows exactly that), and one without such a name is unaffected.
 const SUPPORTED = new Set(['dns', 'email', 'ip', 'dn', 'uri']);
 const DNS_LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 

@@ -16,6 +16,11 @@ export type RevocationResult =
   | { status: 'revoked'; reason: string }
   | { status: 'unknown'; reason: string };
 
+/**
+ * LIMITATION: revocation comes only from CRL files in the configuration; OCSP is not asked and
+ * CRL distribution points are not fetched. A certificate whose issuer has no loaded CRL is not
+ * checked at all unless the route sets crlRequired (start-up warns about such anchors).
+ */
 export function checkRevocation(
   path: ParsedCert[],
   store: CrlStore,
