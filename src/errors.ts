@@ -39,6 +39,7 @@ export const ErrorCodes = {
   CERTGATE_DEVICE_WRONG_PROFILE: { refusal: 'not-authorized', fault: 'device' },
   CERTGATE_CREDENTIALS_UNSUPPORTED: { refusal: 'not-authorized', fault: 'device' },
   CERTGATE_TOKEN_LOCKED: { refusal: 'not-authorized', fault: 'device' },
+  CERTGATE_DUPLICATE_SESSION: { refusal: 'not-authorized', fault: 'device' },
   CERTGATE_PLATFORM_UNAVAILABLE: { refusal: 'server-unavailable', fault: 'platform' },
   CERTGATE_PLATFORM_BUSY: { refusal: 'server-busy', fault: 'platform' },
   CERTGATE_PLATFORM_AUTH_FAILED: { refusal: 'server-unavailable', fault: 'platform' },

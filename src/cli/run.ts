@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('run')
     .description('start the gate')
-    .requiredOption('-c, --config <file>', 'JSON configuration file')
+    .requiredOption('-c, --config <file>', 'JSON configuration file (required)')
     .option('--listen <host:port>', 'where devices connect (overrides listen.*)')
     .option('--upstream <host:port>', "ThingsBoard's MQTT port (overrides upstream.*)")
     .option('--platform-url <url>', "ThingsBoard's base URL for REST (overrides platform.url)")
@@ -25,7 +25,7 @@ export function register(program: Command): void {
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .addHelpText('after', `
 The platform password comes from platform.passwordFile or the environment variable
-CERTGATE_PLATFORM_PASSWORD, never from the command line.
+CERTGATE_PLATFORM_PASSWORD, never from the command line. SIGHUP re-reads the CRL files.
 
 Exit codes: 0 stopped cleanly, 1 failed while running, 2 usage or configuration error.`)
     .action(run);
@@ -49,5 +49,9 @@ async function run(flags: RunFlags): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading CRLs');
+      gate.reloadCrls();
+    });
   });
 }

@@ -154,6 +154,7 @@ function resolvePaths(file: ConfigFile, path: string): GateConfig {
     mqtt: file.mqtt,
     cache: file.cache,
     migration: { lockTokens: file.migration.lockTokens, stateFile: file.migration.stateFile === null ? null : at(file.migration.stateFile) },
+    revocation: file.revocation,
     routes: file.routes.map((r) => resolveRoute(r, path)),
     logLevel: file.logLevel,
   };

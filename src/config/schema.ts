@@ -63,7 +63,9 @@ export const configSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().min(1).default('0.0.0.0'),
     port: listenPort.default(8883),
-  }),
+    /** Most device connections at once (including handshakes in progress); 0: no limit. */
+    maxConnections: z.number().int().min(0).default(0),
+  }).prefault({}),
   tls: z.strictObject({
     cert: file,
     key: file,
@@ -83,6 +85,14 @@ export const configSchema = z.strictObject({
     maxConnectBytes: z.number().int().min(64).default(65536),
     upstreamConnectTimeoutSeconds: seconds.default(5),
     connackTimeoutSeconds: seconds.default(10),
+    /** Two connections for one device: the newer takes over (as ThingsBoard does), or is refused. */
+    duplicateSession: z.enum(['newest-wins', 'reject']).default('newest-wins'),
+  }).prefault({}),
+  revocation: z.strictObject({
+    /** How often CRL files are read again; 0 only on SIGHUP. */
+    reloadSeconds: z.number().min(0).default(300),
+    /** Close live sessions whose certificate a reloaded CRL revokes. */
+    dropRevokedSessions: z.boolean().default(true),
   }).prefault({}),
   cache: z.strictObject({
     tokenTtlSeconds: seconds.default(300),

@@ -72,6 +72,12 @@ export interface MqttLimits {
   maxConnectBytes: number;
   upstreamConnectTimeoutSeconds: number;
   connackTimeoutSeconds: number;
+  duplicateSession: 'newest-wins' | 'reject';
+}
+
+export interface RevocationConfig {
+  reloadSeconds: number;
+  dropRevokedSessions: boolean;
 }
 
 export interface CacheConfig {
@@ -90,12 +96,13 @@ export interface MigrationConfig {
 export interface GateConfig {
   /** Absolute path of the file this came from (for messages). */
   file: string;
-  listen: { host: string; port: number };
+  listen: { host: string; port: number; maxConnections: number };
   tls: TlsConfig;
   platforms: Record<string, PlatformConfig>;
   mqtt: MqttLimits;
   cache: CacheConfig;
   migration: MigrationConfig;
+  revocation: RevocationConfig;
   routes: RouteConfig[];
   logLevel: string;
 }

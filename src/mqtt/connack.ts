@@ -1,4 +1,4 @@
-// CONNACK packets the gate writes itself, when it refuses a device before upstream is involved:
+// CONNACK (and MQTT 5 DISCONNECT) packets the gate writes itself, when it refuses a device before upstream is involved:
 // the refusal kind from the error catalogue becomes the return code of the device's MQTT version.
 
 import mqttPacket from 'mqtt-packet';
@@ -25,4 +25,9 @@ export function connackFor(refusal: Exclude<Refusal, 'close'>, version: Protocol
 export function connackCode(packet: Buffer): number | null {
   if (packet[0] !== 0x20 || packet.length < 4) return null;
   return packet[3]!;
+}
+
+/** An MQTT 5 DISCONNECT from the gate to the device, with a reason code. */
+export function disconnectPacket(reasonCode: number): Buffer {
+  return mqttPacket.generate({ cmd: 'disconnect', reasonCode }, { protocolVersion: 5 });
 }

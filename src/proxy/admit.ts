@@ -13,6 +13,7 @@ import type { Lookup, UpstreamCredentials } from '../platform/device-directory.t
 import type { Platform } from '../platform/platform.ts';
 import type { Endpoints } from '../upstream/dial.ts';
 import { exchangeConnect } from './exchange.ts';
+import type { SessionRegistry } from './sessions.ts';
 import { recordCertificateFacts } from './facts.ts';
 import { admitTokenOnly, type Migration } from './token-only.ts';
 
@@ -24,12 +25,17 @@ export interface GateContext {
   limits: MqttLimits;
   clientCertificate: 'required' | 'optional';
   migration: Migration;
+  sessions: SessionRegistry;
   log: Logger;
 }
 
 export interface Admission {
   kind: 'admitted';
   device: string;
+  /** `platform/device` for certificate devices (one live session each); null for token-only ones. */
+  sessionKey: string | null;
+  fingerprint: string;
+  version: ProtocolVersion;
   upstream: Socket;
   /** Upstream's CONNACK, to be relayed to the device as it is. */
   connack: Buffer;
@@ -62,6 +68,8 @@ export async function admit(
     const identity = judge(info, presented, ctx);
     const route = ctx.routes[identity.routeIndex]!;
     const platform = ctx.platforms.get(route.platform)!;
+    const sessionKey = `${platform.config.name}/${identity.device}`;
+    ctx.sessions.checkNewcomer(sessionKey, identity.device);
     const query = { profile: route.deviceProfile, provision: route.provision };
     let lookup = await platform.directory.resolve(identity.device, query);
     let answer = await connectUpstream(packet, info, lookup, platform, endpoints, ctx.limits, signal);
@@ -86,7 +94,17 @@ export async function admit(
       }
       if (route.provisionAttributes) recordCertificateFacts(platform, lookup.device, identity, log);
     }
-    return { kind: 'admitted', device: identity.device, upstream: answer.upstream, connack: answer.packet, upstreamRest: answer.rest, accepted: answer.code === 0 };
+    return {
+      kind: 'admitted',
+      device: identity.device,
+      sessionKey,
+      fingerprint: identity.leaf.fingerprint,
+      version: info.version,
+      upstream: answer.upstream,
+      connack: answer.packet,
+      upstreamRest: answer.rest,
+      accepted: answer.code === 0,
+    };
   } catch (err) {
     const error = isGateError(err) ? err : new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `unexpected failure: ${(err as Error).message}`, {}, err);
     return { kind: 'refused', error, version: info?.version ?? null };

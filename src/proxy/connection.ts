@@ -5,12 +5,13 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { GateError, isGateError } from '../errors.ts';
 import { levelFor, type Logger } from '../log.ts';
-import { connackFor } from '../mqtt/connack.ts';
-import { UnsupportedProtocol } from '../mqtt/connect.ts';
+import { connackFor, disconnectPacket } from '../mqtt/connack.ts';
+import { UnsupportedProtocol, type ProtocolVersion } from '../mqtt/connect.ts';
 import { PacketGuard } from '../mqtt/packet-guard.ts';
 import { PacketReader, type FirstPacket } from '../mqtt/packet-reader.ts';
 import { presentedChain } from '../tls/peer-chain.ts';
 import { admit, type GateContext } from './admit.ts';
+import type { Session } from './sessions.ts';
 
 type State = 'reading-connect' | 'admitting' | 'piping' | 'closed';
 
@@ -18,9 +19,14 @@ type State = 'reading-connect' | 'admitting' | 'piping' | 'closed';
 const HALF_CLOSE_GRACE_MS = 5_000;
 /** How long a refused device gets to read its CONNACK before the socket is destroyed. */
 const REFUSAL_LINGER_MS = 1_000;
+/** MQTT 5 DISCONNECT reason codes. */
+const SESSION_TAKEN_OVER = 0x8e;
+const ADMINISTRATIVE_ACTION = 0x98;
 
-export class Connection {
+export class Connection implements Session {
   readonly id: number;
+  readonly peer: string;
+  fingerprint = '';
   readonly #device: TLSSocket;
   readonly #ctx: GateContext;
   readonly #log: Logger;
@@ -31,6 +37,9 @@ export class Connection {
   #timer: NodeJS.Timeout | null = null;
   readonly #gone = new AbortController();
   #deviceName: string | null = null;
+  #sessionKey: string | null = null;
+  #version: ProtocolVersion = 4;
+  #presented: Buffer[] = [];
   #bytesUp = 0;
   #bytesDown = 0;
 
@@ -39,7 +48,8 @@ export class Connection {
     this.#device = device;
     this.#ctx = ctx;
     this.#onClosed = onClosed;
-    this.#log = ctx.log.child({ conn: id, peer: `${device.remoteAddress}:${device.remotePort}` });
+    this.peer = `${device.remoteAddress}:${device.remotePort}`;
+    this.#log = ctx.log.child({ conn: id, peer: this.peer });
   }
 
   get deviceName(): string | null {
@@ -76,6 +86,7 @@ export class Connection {
     this.#state = 'admitting';
     this.#disarm();
     const presented = presentedChain(this.#device);
+    this.#presented = presented;
     const endpoints = {
       remoteAddress: this.#device.remoteAddress ?? '',
       remotePort: this.#device.remotePort ?? 0,
@@ -94,10 +105,16 @@ export class Connection {
 
     this.#deviceName = admission.device;
     this.#upstream = admission.upstream;
+    this.#version = admission.version;
+    this.fingerprint = admission.fingerprint;
     this.#device.write(admission.connack);
     if (!admission.accepted) {
       this.#endSoon('upstream refused the CONNECT');
       return;
+    }
+    if (admission.sessionKey !== null) {
+      this.#sessionKey = admission.sessionKey;
+      this.#ctx.sessions.claim(admission.sessionKey, admission.device, this);
     }
     this.#pipe(admission.upstream, first.rest, admission.upstreamRest);
   }
@@ -139,6 +156,29 @@ export class Connection {
     this.#device.resume();
   }
 
+  /** A newer connection took the device over: MQTT 5 devices hear why (0x8E) before the close. */
+  takenOver(): void {
+    if (this.#state !== 'piping') return;
+    if (this.#version === 5) this.#device.write(disconnectPacket(SESSION_TAKEN_OVER));
+    this.#log.info({ device: this.#deviceName }, 'session taken over by a newer connection of the same device');
+    this.#endSoon('session taken over');
+  }
+
+  /**
+   * After CRLs were reloaded: judge the chain this session was admitted with again, and close the
+   * session when a certificate of it is now revoked. Returns true when it was closed.
+   */
+  recheckRevocation(): boolean {
+    if (this.#state !== 'piping' || this.#presented.length === 0) return false;
+    const verdict = this.#ctx.trust.judge(this.#presented);
+    if (verdict.verdict === 'accepted' || verdict.code !== 'CERTGATE_CERT_REVOKED') return false;
+
+    this.#log.info({ device: this.#deviceName, code: verdict.code }, `session closed: ${verdict.reason}`);
+    if (this.#version === 5) this.#device.write(disconnectPacket(ADMINISTRATIVE_ACTION));
+    this.#endSoon(verdict.code);
+    return true;
+  }
+
   /** Tell the device why (a CONNACK when it can understand one), log it, and close. */
   #refuse(err: unknown, version: 3 | 4 | 5 | null): void {
     if (this.#state === 'closed') return;
@@ -174,6 +214,7 @@ export class Connection {
     this.#gone.abort();
     this.#device.destroy();
     this.#upstream?.destroy();
+    if (this.#sessionKey !== null) this.#ctx.sessions.release(this.#sessionKey, this);
 
     if (wasPiping) {
       const durationMs = Date.now() - this.#startedAt;

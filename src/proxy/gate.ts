@@ -13,11 +13,14 @@ import { openLedger } from '../migration/index.ts';
 import { Platform } from '../platform/platform.ts';
 import type { GateContext } from './admit.ts';
 import { Connection } from './connection.ts';
+import { SessionRegistry } from './sessions.ts';
 
 export interface RunningGate {
   host: string;
   port: number;
   context: GateContext;
+  /** Reads the CRL files again and closes sessions a new CRL revokes (also on a timer). */
+  reloadCrls(): void;
   /** Stops accepting, closes every connection, the platform sessions and the ledger. Idempotent. */
   close(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     limits: config.mqtt,
     clientCertificate: config.tls.clientCertificate,
     migration: { ledger: openLedger(config.migration.stateFile), lockTokens: config.migration.lockTokens },
+    sessions: new SessionRegistry(config.mqtt.duplicateSession, log),
     log,
   };
 
@@ -54,6 +58,7 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     secureOptions: constants.SSL_OP_NO_TICKET,
   });
 
+  if (config.listen.maxConnections > 0) server.maxConnections = config.listen.maxConnections;
   server.on('secureConnection', (socket: TLSSocket) => {
     const conn = new Connection(nextId++, socket, ctx, (c) => connections.delete(c));
     connections.add(conn);
@@ -75,9 +80,29 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     clientCertificate: config.tls.clientCertificate,
   }, 'certgate listening');
 
+  const reloadCrls = (): void => reloadRevocation(ctx, connections, config.revocation.dropRevokedSessions);
+  const timer = config.revocation.reloadSeconds > 0 ? setInterval(reloadCrls, config.revocation.reloadSeconds * 1000) : null;
   let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => (closing ??= shutdown(server, connections, ctx));
-  return { host: address.address, port: address.port, context: ctx, close };
+  const close = (): Promise<void> => {
+    if (timer !== null) clearInterval(timer);
+    return (closing ??= shutdown(server, connections, ctx));
+  };
+  return { host: address.address, port: address.port, context: ctx, reloadCrls, close };
+}
+
+/**
+ * Re-reads every CRL file (a file that fails keeps its previous CRLs, an older CRL is ignored),
+ * then judges each live session's chain again: a certificate revoked meanwhile ends its session.
+ */
+function reloadRevocation(ctx: GateContext, connections: Set<Connection>, dropRevoked: boolean): void {
+  const { problems, warnings } = ctx.trust.reloadCrls();
+  for (const p of problems) ctx.log.error({ key: p.key }, `CRL reload: ${p.message}; the previous CRLs stay in force`);
+  for (const w of warnings) ctx.log.warn(w);
+  if (!dropRevoked) return;
+
+  let closed = 0;
+  for (const conn of connections) if (conn.recheckRevocation()) closed++;
+  if (closed > 0) ctx.log.info({ closed }, 'sessions of revoked certificates closed after a CRL reload');
 }
 
 /** One Platform per configured ThingsBoard; each resolves the profile names its routes use. */

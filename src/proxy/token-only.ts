@@ -29,5 +29,15 @@ export async function admitTokenOnly(
   signal.throwIfAborted();
   const answer = await exchangeConnect(platform.config.upstream, packet, ctx.limits, endpoints);
   log.info({ clientId: info.clientId, mqtt: info.version, connackCode: answer.code }, 'token-only device forwarded unchanged');
-  return { kind: 'admitted', device: `(token-only ${info.clientId})`, upstream: answer.upstream, connack: answer.packet, upstreamRest: answer.rest, accepted: answer.code === 0 };
+  return {
+    kind: 'admitted',
+    device: `(token-only ${info.clientId})`,
+    sessionKey: null,
+    fingerprint: '',
+    version: info.version,
+    upstream: answer.upstream,
+    connack: answer.packet,
+    upstreamRest: answer.rest,
+    accepted: answer.code === 0,
+  };
 }
