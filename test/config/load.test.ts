@@ -49,7 +49,7 @@ test('overrides from the command line win over the file', async () => {
     env: {},
     overrides: { listen: '[::1]:9883', upstream: 'tb.internal:11883', platformUrl: 'http://tb:8080', logLevel: 'debug' },
   });
-  expect(config.listen).toEqual({ host: '::1', port: 9883 });
+  expect(config.listen).toMatchObject({ host: '::1', port: 9883 });
   expect(config.platforms.default!.upstream).toMatchObject({ host: 'tb.internal', port: 11883 });
   expect(config.platforms.default!.url).toBe('http://tb:8080');
   expect(config.logLevel).toBe('debug');
