@@ -3,6 +3,10 @@
 
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 
+// LIMITATION: Node exposes the chain only as OpenSSL linked it, so a certificate the device sent
+// that OpenSSL does not accept as an issuer (no keyCertSign, say) is missing here. The verdict
+// is the same (refused), but the log then says "issuer not found" where `certgate verify`,
+// given the same files, names the precise defect.
 export function presentedChain(socket: TLSSocket): Buffer[] {
   // Without a client certificate Node returns an empty object, not null.
   const leaf = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate> | null;

@@ -1,4 +1,4 @@
-// Every error code in the catalogue is documented, with the refusal the device actually sees.
+// Documentation kept honest: every error code is documented, and the example configuration parses.
 
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
@@ -13,4 +13,11 @@ test.each(Object.keys(ErrorCodes))('%s is in docs/errors.md', (code) => {
 test('docs/errors.md lists no code the catalogue lacks', () => {
   const documented = [...doc.matchAll(/\| `(CERTGATE_[A-Z_]+)` \|/g)].map((m) => m[1]);
   expect(documented.sort()).toEqual(Object.keys(ErrorCodes).sort());
+});
+
+test('config.example.json follows the schema', async () => {
+  const { configSchema } = await import('../../src/config/schema.ts');
+  const example: unknown = JSON.parse(readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8'));
+  const result = configSchema.safeParse(example);
+  expect(result.success, JSON.stringify(result.error?.issues)).toBe(true);
 });
