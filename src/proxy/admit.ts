@@ -7,7 +7,6 @@ import type { Accepted } from '../auth/types.ts';
 import type { MqttLimits, RouteConfig } from '../config/types.ts';
 import { GateError, isGateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { connackCode } from '../mqtt/connack.ts';
 import { parseConnect, rewriteConnect, type ConnectInfo, type ProtocolVersion, type Replacement } from '../mqtt/connect.ts';
 import type { Lookup, UpstreamCredentials } from '../platform/device-directory.ts';
 import type { Platform } from '../platform/platform.ts';

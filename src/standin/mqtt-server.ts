@@ -2,10 +2,10 @@
 // the connection registry, one session per device, CONNECT records and the test controls.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { MqttConnection, type ConnectRecord, type MqttHub } from './mqtt-connection.ts';
 import type { ConnectReason } from './mqtt-auth.ts';
 import type { Device, Store } from './store.ts';
+import { listenOnLoopback } from './listen.ts';
 
 /** MQTT 5 reason codes ThingsBoard sends when it ends a session itself. */
 export const DisconnectReason = { sessionTakenOver: 0x8e, administrativeAction: 0x98 } as const;
@@ -43,14 +43,7 @@ export class MqttServer implements MqttHub {
   async up(): Promise<void> {
     if (this.#server.listening) return;
 
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#port, '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#port = await listenOnLoopback(this.#server, this.#port);
   }
 
   /** Stops accepting TCP connections (they are refused); open sessions stay up. */

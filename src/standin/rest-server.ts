@@ -2,11 +2,11 @@
 // test controls: latency, forced failures, going down and up, request counters and concurrency.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { authenticate } from './rest-auth.ts';
 import { matchRoute } from './rest-routes.ts';
 import type { Reply, Route, RouteDeps, RouteKind, RouteRequest } from './rest-types.ts';
 import { TbError, TbCode, errorBody, forcedErrorBody } from './tb-errors.ts';
+import { listenOnLoopback } from './listen.ts';
 
 interface ForcedFailure {
   status: number;
@@ -45,14 +45,7 @@ export class RestServer {
   async up(): Promise<void> {
     if (this.#server.listening) return;
 
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#port, '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#port = await listenOnLoopback(this.#server, this.#port);
   }
 
   /** Stops listening and drops every open connection, requests in flight included. */

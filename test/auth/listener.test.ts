@@ -1,4 +1,4 @@
-// The PKI cases through the real TLS listener: a gate started from a configuration file,
+// The shared certificate cases (scenarios.ts) through the real TLS listener: a gate started from a configuration file,
 // a device doing a real handshake with its key, and the CONNACK plus the gate's log as the verdict.
 
 import { beforeAll, describe, expect, test } from 'vitest';

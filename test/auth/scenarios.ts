@@ -1,4 +1,4 @@
-// The PKI cases of issue 3 as data: routes for a configuration file, the chain a device sends,
+// The certificate cases the verifier must get right, as data: routes for a configuration file, the chain a device sends,
 // and the verdict expected. The TLS listener test and the `certgate verify` test run the same list.
 
 import type { ErrorCode } from '../../src/errors.ts';

@@ -1,4 +1,4 @@
-// `certgate verify` and `certgate check` as child processes: the issue's PKI cases through a
+// `certgate verify` and `certgate check` as child processes: the shared certificate cases (scenarios.ts) through a
 // configuration file, the --ca form, JSON output, exit codes 0/1/2 and the check summary.
 
 import { execFile } from 'node:child_process';
