@@ -155,6 +155,7 @@ function resolvePaths(file: ConfigFile, path: string): GateConfig {
     cache: file.cache,
     migration: { lockTokens: file.migration.lockTokens, stateFile: file.migration.stateFile === null ? null : at(file.migration.stateFile) },
     revocation: file.revocation,
+    metrics: file.metrics,
     routes: file.routes.map((r) => resolveRoute(r, path)),
     logLevel: file.logLevel,
   };

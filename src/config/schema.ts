@@ -88,6 +88,11 @@ export const configSchema = z.strictObject({
     /** Two connections for one device: the newer takes over (as ThingsBoard does), or is refused. */
     duplicateSession: z.enum(['newest-wins', 'reject']).default('newest-wins'),
   }).prefault({}),
+  metrics: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Where Prometheus scrapes `/metrics` (and `/healthz`); null: not served. */
+    port: listenPort.nullable().default(null),
+  }).prefault({}),
   revocation: z.strictObject({
     /** How often CRL files are read again; 0 only on SIGHUP. */
     reloadSeconds: z.number().min(0).default(300),

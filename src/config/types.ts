@@ -103,6 +103,7 @@ export interface GateConfig {
   cache: CacheConfig;
   migration: MigrationConfig;
   revocation: RevocationConfig;
+  metrics: { host: string; port: number | null };
   routes: RouteConfig[];
   logLevel: string;
 }

@@ -7,6 +7,7 @@ import type { Accepted } from '../auth/types.ts';
 import type { MqttLimits, RouteConfig } from '../config/types.ts';
 import { GateError, isGateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { GateMetrics } from '../metrics.ts';
 import { parseConnect, rewriteConnect, type ConnectInfo, type ProtocolVersion, type Replacement } from '../mqtt/connect.ts';
 import type { Lookup, UpstreamCredentials } from '../platform/device-directory.ts';
 import type { Platform } from '../platform/platform.ts';
@@ -25,6 +26,7 @@ export interface GateContext {
   clientCertificate: 'required' | 'optional';
   migration: Migration;
   sessions: SessionRegistry;
+  metrics: GateMetrics;
   log: Logger;
 }
 
@@ -89,6 +91,7 @@ export async function admit(
       const sent = info.username;
       if (lookup.device.credentials.type === 'ACCESS_TOKEN') {
         const kind = ctx.migration.ledger.certificateLogin({ device: identity.device, platform: platform.config.name, token: lookup.device.credentials.token, sentUsername: sent });
+        ctx.metrics.certificateLogin(kind);
         if (kind !== 'certificate-only') log.info({ device: identity.device, migration: kind }, 'device still sends a username of its own');
       }
       if (route.provisionAttributes) recordCertificateFacts(platform, lookup.device, identity, log);

@@ -108,6 +108,7 @@ export class Connection implements Session {
     this.#version = admission.version;
     this.fingerprint = admission.fingerprint;
     this.#device.write(admission.connack);
+    this.#ctx.metrics.outcome(!admission.accepted ? 'upstream-refused' : admission.sessionKey === null ? 'token-only' : 'admitted');
     if (!admission.accepted) {
       this.#endSoon('upstream refused the CONNECT');
       return;
@@ -185,6 +186,7 @@ export class Connection implements Session {
     const error = isGateError(err) ? err : new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `internal error: ${(err as Error).message}`);
     const level = isGateError(err) ? levelFor(error.fault) : 'error';
     this.#log[level]({ code: error.code, ...error.detail }, `refused: ${error.message}`);
+    this.#ctx.metrics.refusal(error.code);
 
     const refusal = error.refusal;
     if (refusal === 'close') {

@@ -3,11 +3,11 @@
 
 import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { listenOn } from '../listen.ts';
+import { GateMetrics, serveMetrics } from '../metrics.ts';
 import type { Loaded } from '../config/load.ts';
 import type { GateConfig } from '../config/types.ts';
-import { GateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { openLedger } from '../migration/index.ts';
 import { Platform } from '../platform/platform.ts';
@@ -29,6 +29,7 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
   const { config, trust } = loaded;
   for (const warning of loaded.warnings) log.warn(warning);
   const platforms = await startPlatforms(config, log);
+  const metrics = new GateMetrics();
   const ctx: GateContext = {
     trust,
     platforms,
@@ -36,7 +37,8 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     limits: config.mqtt,
     clientCertificate: config.tls.clientCertificate,
     migration: { ledger: openLedger(config.migration.stateFile), lockTokens: config.migration.lockTokens },
-    sessions: new SessionRegistry(config.mqtt.duplicateSession, log),
+    sessions: new SessionRegistry(config.mqtt.duplicateSession, log, metrics),
+    metrics,
     log,
   };
 
@@ -71,8 +73,14 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     socket.destroy();
   });
 
-  await listen(server, config.listen.host, config.listen.port);
-  const address = server.address() as AddressInfo;
+  const address = await listenOn(server, config.listen.host, config.listen.port, 'devices');
+  ctx.metrics.watch({
+    sessions: () => connections.size,
+    cachedDevices: () => sum(platforms, (p) => p.directory.size),
+    restInFlight: () => sum(platforms, (p) => p.rest.limiter.active),
+    restQueued: () => sum(platforms, (p) => p.rest.limiter.queued),
+  });
+  const metricsServer = config.metrics.port === null ? null : await serveMetrics(ctx.metrics, config.metrics.host, config.metrics.port, log);
   log.info({
     listen: `${address.address}:${address.port}`,
     platforms: [...platforms.values()].map((p) => `${p.config.name} → ${p.config.upstream.host}:${p.config.upstream.port}`),
@@ -83,10 +91,11 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
   const reloadCrls = (): void => reloadRevocation(ctx, connections, config.revocation.dropRevokedSessions);
   const timer = config.revocation.reloadSeconds > 0 ? setInterval(reloadCrls, config.revocation.reloadSeconds * 1000) : null;
   let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => {
+  const close = (): Promise<void> => (closing ??= (async () => {
     if (timer !== null) clearInterval(timer);
-    return (closing ??= shutdown(server, connections, ctx));
-  };
+    const metricsClosed = new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+    await Promise.all([shutdown(server, connections, ctx), metricsClosed]);
+  })());
   return { host: address.address, port: address.port, context: ctx, reloadCrls, close };
 }
 
@@ -94,6 +103,12 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
  * Re-reads every CRL file (a file that fails keeps its previous CRLs, an older CRL is ignored),
  * then judges each live session's chain again: a certificate revoked meanwhile ends its session.
  */
+function sum(platforms: Map<string, Platform>, read: (p: Platform) => number): number {
+  let total = 0;
+  for (const p of platforms.values()) total += read(p);
+  return total;
+}
+
 function reloadRevocation(ctx: GateContext, connections: Set<Connection>, dropRevoked: boolean): void {
   const { problems, warnings } = ctx.trust.reloadCrls();
   for (const p of problems) ctx.log.error({ key: p.key }, `CRL reload: ${p.message}; the previous CRLs stay in force`);
@@ -102,6 +117,7 @@ function reloadRevocation(ctx: GateContext, connections: Set<Connection>, dropRe
 
   let closed = 0;
   for (const conn of connections) if (conn.recheckRevocation()) closed++;
+  for (let i = 0; i < closed; i++) ctx.metrics.sessionEvent('revoked');
   if (closed > 0) ctx.log.info({ closed }, 'sessions of revoked certificates closed after a CRL reload');
 }
 
@@ -121,19 +137,6 @@ async function startPlatforms(config: GateConfig, log: Logger): Promise<Map<stri
     throw err;
   }
   return platforms;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException): void => {
-      reject(new GateError('CERTGATE_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {}, err));
-    };
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
 }
 
 async function shutdown(server: Server, connections: Set<Connection>, ctx: GateContext): Promise<void> {

@@ -3,6 +3,7 @@
 
 import { GateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { GateMetrics } from '../metrics.ts';
 
 /** What the registry needs of a live connection. */
 export interface Session {
@@ -25,9 +26,12 @@ export class SessionRegistry {
   readonly #warned = new Map<string, number>();
   #duplicates = 0;
 
-  constructor(policy: DuplicatePolicy, log: Logger) {
+  readonly #metrics: GateMetrics;
+
+  constructor(policy: DuplicatePolicy, log: Logger, metrics: GateMetrics) {
     this.#policy = policy;
     this.#log = log;
+    this.#metrics = metrics;
   }
 
   /** How many duplicate sessions were seen since start. */
@@ -49,6 +53,7 @@ export class SessionRegistry {
     if (!previous || previous === session) return;
 
     this.#duplicates++;
+    this.#metrics.sessionEvent('duplicate');
     this.#warnOnce(key, {
       device,
       existing: { conn: previous.id, peer: previous.peer, fingerprint: previous.fingerprint },
