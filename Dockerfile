@@ -14,7 +14,11 @@ COPY bin ./bin
 COPY src ./src
 # The configuration, certificates and the platform password are mounted at run time, e.g.
 #   -v ./certgate:/etc/certgate:ro  and  CERTGATE_PLATFORM_PASSWORD from a secret.
+# migration.stateFile, when used, belongs on a volume: /var/lib/certgate is writable by the gate.
+RUN mkdir -p /var/lib/certgate && chown node:node /var/lib/certgate
+VOLUME ["/var/lib/certgate"]
 USER node
-EXPOSE 8883
+# 8883: devices (listen.port); 9464: Prometheus, when metrics.port is set to it.
+EXPOSE 8883 9464
 ENTRYPOINT ["node", "bin/certgate.js"]
 CMD ["run", "--config", "/etc/certgate/certgate.json"]
