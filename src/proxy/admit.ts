@@ -9,10 +9,10 @@ import { GateError, isGateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { GateMetrics } from '../metrics.ts';
 import { parseConnect, rewriteConnect, type ConnectInfo, type ProtocolVersion, type Replacement } from '../mqtt/connect.ts';
-import type { Lookup, UpstreamCredentials } from '../platform/device-directory.ts';
+import type { DeviceQuery, Lookup, UpstreamCredentials } from '../platform/device-directory.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Endpoints } from '../upstream/dial.ts';
-import { exchangeConnect } from './exchange.ts';
+import { exchangeConnect, type Answer } from './exchange.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { recordCertificateFacts } from './facts.ts';
 import { admitTokenOnly, type Migration } from './token-only.ts';
@@ -65,52 +65,79 @@ export async function admit(
     if (presented.length === 0 && ctx.clientCertificate === 'optional') {
       return await admitTokenOnly(packet, info, endpoints, ctx, log, signal);
     }
-
-    const identity = judge(info, presented, ctx);
-    const route = ctx.routes[identity.routeIndex]!;
-    const platform = ctx.platforms.get(route.platform)!;
-    const sessionKey = `${platform.config.name}/${identity.device}`;
-    ctx.sessions.checkNewcomer(sessionKey, identity.device);
-    const query = { profile: route.deviceProfile, provision: route.provision };
-    let lookup = await platform.directory.resolve(identity.device, query);
-    let answer = await connectUpstream(packet, info, lookup, platform, endpoints, ctx.limits, signal);
-
-    // A cached token ThingsBoard refuses was changed there: fetch it again and retry once,
-    // before the device sees anything.
-    if (lookup.fromCache && BAD_CREDENTIALS.has(answer.code ?? 0)) {
-      answer.upstream.destroy();
-      platform.directory.evict(identity.device);
-      log.info({ device: identity.device, connackCode: answer.code }, 'ThingsBoard refused the cached credentials; fetching them again');
-      lookup = await platform.directory.resolve(identity.device, query);
-      answer = await connectUpstream(packet, info, lookup, platform, endpoints, ctx.limits, signal);
-    }
-    if (BAD_CREDENTIALS.has(answer.code ?? 0)) platform.directory.evict(identity.device);
-
-    logAdmission(log, identity, info, answer.code, lookup.device.provisioned);
-    if (answer.code === 0) {
-      const sent = info.username;
-      if (lookup.device.credentials.type === 'ACCESS_TOKEN') {
-        const kind = ctx.migration.ledger.certificateLogin({ device: identity.device, platform: platform.config.name, token: lookup.device.credentials.token, sentUsername: sent });
-        ctx.metrics.certificateLogin(kind);
-        if (kind !== 'certificate-only') log.info({ device: identity.device, migration: kind }, 'device still sends a username of its own');
-      }
-      if (route.provisionAttributes) recordCertificateFacts(platform, lookup.device, identity, log);
-    }
-    return {
-      kind: 'admitted',
-      device: identity.device,
-      sessionKey,
-      fingerprint: identity.leaf.fingerprint,
-      version: info.version,
-      upstream: answer.upstream,
-      connack: answer.packet,
-      upstreamRest: answer.rest,
-      accepted: answer.code === 0,
-    };
+    return await admitCertificate(packet, info, presented, endpoints, ctx, log, signal);
   } catch (err) {
     const error = isGateError(err) ? err : new GateError('CERTGATE_UPSTREAM_UNAVAILABLE', `unexpected failure: ${(err as Error).message}`, {}, err);
     return { kind: 'refused', error, version: info?.version ?? null };
   }
+}
+
+/** A device with a certificate: judge it, log it in upstream with its own credentials, record it. */
+async function admitCertificate(
+  packet: Buffer, info: ConnectInfo, presented: Buffer[], endpoints: Endpoints, ctx: GateContext, log: Logger, signal: AbortSignal,
+): Promise<Admission> {
+  const identity = judge(info, presented, ctx);
+  const route = ctx.routes[identity.routeIndex]!;
+  const platform = ctx.platforms.get(route.platform)!;
+  const sessionKey = `${platform.config.name}/${identity.device}`;
+  ctx.sessions.checkNewcomer(sessionKey, identity.device);
+
+  const upstream = { packet, info, platform, endpoints, limits: ctx.limits, signal };
+  const { lookup, answer } = await loginUpstream(upstream, identity.device, { profile: route.deviceProfile, provision: route.provision }, log);
+  logAdmission(log, identity, info, answer.code, lookup.device.provisioned);
+  if (answer.code === 0) recordAdmission(ctx, route, platform, lookup, identity, info, log);
+
+  return {
+    kind: 'admitted',
+    device: identity.device,
+    sessionKey,
+    fingerprint: identity.leaf.fingerprint,
+    version: info.version,
+    upstream: answer.upstream,
+    connack: answer.packet,
+    upstreamRest: answer.rest,
+    accepted: answer.code === 0,
+  };
+}
+
+interface UpstreamLogin {
+  packet: Buffer;
+  info: ConnectInfo;
+  platform: Platform;
+  endpoints: Endpoints;
+  limits: MqttLimits;
+  signal: AbortSignal;
+}
+
+/**
+ * Finds the device's credentials and logs it in upstream. A cached token ThingsBoard refuses was
+ * changed there: it is fetched again and the login retried once, before the device sees anything.
+ */
+async function loginUpstream(up: UpstreamLogin, device: string, query: DeviceQuery, log: Logger): Promise<{ lookup: Lookup; answer: Answer }> {
+  const directory = up.platform.directory;
+  let lookup = await directory.resolve(device, query);
+  let answer = await connectUpstream(up, lookup);
+
+  if (lookup.fromCache && BAD_CREDENTIALS.has(answer.code ?? 0)) {
+    answer.upstream.destroy();
+    directory.evict(device);
+    log.info({ device, connackCode: answer.code }, 'ThingsBoard refused the cached credentials; fetching them again');
+    lookup = await directory.resolve(device, query);
+    answer = await connectUpstream(up, lookup);
+  }
+  if (BAD_CREDENTIALS.has(answer.code ?? 0)) directory.evict(device);
+  return { lookup, answer };
+}
+
+/** After CONNACK 0: the migration ledger, the metrics, and (if asked) the certificate's facts. */
+function recordAdmission(ctx: GateContext, route: RouteConfig, platform: Platform, lookup: Lookup, identity: Accepted, info: ConnectInfo, log: Logger): void {
+  const credentials = lookup.device.credentials;
+  if (credentials.type === 'ACCESS_TOKEN') {
+    const kind = ctx.migration.ledger.certificateLogin({ device: identity.device, platform: platform.config.name, token: credentials.token, sentUsername: info.username });
+    ctx.metrics.certificateLogin(kind);
+    if (kind !== 'certificate-only') log.info({ device: identity.device, migration: kind }, 'device still sends a username of its own');
+  }
+  if (route.provisionAttributes) recordCertificateFacts(platform, lookup.device, identity, log);
 }
 
 /** The certificate judge's verdict; ThingsBoard's provisioning client id is never let through. */
@@ -128,12 +155,10 @@ function judge(info: ConnectInfo, presented: Buffer[], ctx: GateContext): Accept
   return verdict;
 }
 
-async function connectUpstream(
-  packet: Buffer, info: ConnectInfo, lookup: Lookup, platform: Platform, endpoints: Endpoints, limits: MqttLimits, signal: AbortSignal,
-): ReturnType<typeof exchangeConnect> {
-  const rewritten = rewriteConnect(packet, info, replacementFor(lookup.device.credentials));
-  signal.throwIfAborted();
-  return exchangeConnect(platform.config.upstream, rewritten, limits, endpoints);
+async function connectUpstream(up: UpstreamLogin, lookup: Lookup): Promise<Answer> {
+  const rewritten = rewriteConnect(up.packet, up.info, replacementFor(lookup.device.credentials));
+  up.signal.throwIfAborted();
+  return exchangeConnect(up.platform.config.upstream, rewritten, up.limits, up.endpoints);
 }
 
 /**
