@@ -48,7 +48,7 @@ export class CrlStore {
         );
         continue;
       }
-      entry.crls = read.crls.map((crl) => keepNewer(crl, entry, warnings));
+      entry.crls = [...read.crls.map((crl) => keepNewer(crl, entry, warnings)), ...dropped(read.crls, entry, warnings)];
     }
     this.#signatures.clear();
     this.#index();
@@ -62,6 +62,18 @@ export class CrlStore {
     );
     const current = candidates.filter((crl) => crl.thisUpdate.getTime() <= at.getTime());
     return newest(current.length > 0 ? current : candidates);
+  }
+
+  /**
+   * A CRL that names this issuer but whose signature does not verify with the issuer's key, when
+   * no CRL from that issuer does: forged, corrupt, or made with a key the CA no longer uses.
+   * Revocation is then unknown, and the chain must not pass as if no CRL existed (OpenSSL too
+   * refuses such a chain, with a CRL signature failure).
+   */
+  unverifiableFor(cert: ParsedCert, issuer: ParsedCert): ParsedCrl | null {
+    const named = this.#byIssuer.get(cert.issuer.key) ?? [];
+    if (named.some((crl) => this.#signedBy(crl, issuer))) return null;
+    return named[0] ?? null;
   }
 
   /** Warnings for CRLs past their nextUpdate or within a day of it. */
@@ -125,6 +137,19 @@ function keepNewer(crl: ParsedCrl, previous: CrlFile, warnings: string[]): Parse
     `${previous.key}: ${previous.file}: ignored ${describeCrl(crl)}: it is older than the loaded CRL #${old.number}`,
   );
   return old;
+}
+
+/**
+ * CRLs of issuers the file no longer covers (a wrong file copied over it, say) stay in force:
+ * dropping them would silently re-admit every certificate they revoke.
+ */
+function dropped(fresh: ParsedCrl[], previous: CrlFile, warnings: string[]): ParsedCrl[] {
+  const covered = new Set(fresh.map((crl) => crl.issuer.key));
+  const kept = previous.crls.filter((crl) => !covered.has(crl.issuer.key));
+  for (const crl of kept) {
+    warnings.push(`${previous.key}: ${previous.file} no longer holds a CRL of '${crl.issuerLabel}'; keeping the loaded ${describeCrl(crl)}`);
+  }
+  return kept;
 }
 
 function readCrlFile(

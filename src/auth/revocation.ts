@@ -48,6 +48,13 @@ export function checkRevocation(
   }
 
   for (const { cert, depth, issuer, crl } of findings) {
+    const bad = crl ? null : store.unverifiableFor(cert, issuer);
+    if (bad) {
+      return {
+        status: 'unknown',
+        reason: `revocation of certificate '${cert.label}' (depth ${depth}) cannot be checked: ${describeCrl(bad)} names '${issuer.label}' as its issuer but its signature does not verify with that certificate's key`,
+      };
+    }
     if (!crl) {
       if (settings.crlRequired) {
         return {
