@@ -1,7 +1,7 @@
 // Turns the file's `platform` or `platforms` section into named ThingsBoard connections: their
 // upstream MQTT port, their REST credentials read from files or the environment, and their checks.
 
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { LoadProblem } from '../auth/types.ts';
@@ -65,27 +65,43 @@ export function assignPlatforms(routes: RouteConfig[], platforms: Record<string,
 }
 
 /**
- * An anchor certificate used by routes of two platforms would let one tenant's CA admit devices
- * into another tenant; that is a mistake unless every route involved says `shareAnchors: true`.
+ * An anchor of one platform's route that is the same certificate as, or an issuer above, an
+ * anchor of another platform's route would let one tenant's CA admit devices into the other
+ * tenant (routes are tried in order). That is a mistake unless both routes say `shareAnchors`.
  */
 export function checkSharedAnchors(routes: RouteConfig[], problems: LoadProblem[]): void {
-  const seen = new Map<string, { route: number; platform: string; shared: boolean }>();
-  for (const [i, route] of routes.entries()) {
-    for (const fingerprint of route.trustAnchors.flatMap(certFingerprints)) {
-      const first = seen.get(fingerprint);
-      if (!first) {
-        seen.set(fingerprint, { route: i, platform: route.platform, shared: route.shareAnchors });
-        continue;
-      }
-      if (first.platform !== route.platform && !(first.shared && route.shareAnchors)) {
-        problems.push({
-          key: `routes[${i}].trustAnchors`,
-          message: `an anchor certificate is also used by routes[${first.route}] of platform '${first.platform}'; ` +
-            'set shareAnchors: true on both routes if that is intended',
-        });
-      }
+  const certs = routes.map((r) => [...r.trustAnchors, ...r.intermediates].flatMap(readCerts));
+  const anchors = routes.map((r) => r.trustAnchors.flatMap(readCerts));
+  const pool = certs.flat();
+
+  for (let i = 0; i < routes.length; i++) {
+    for (let j = i + 1; j < routes.length; j++) {
+      const [a, b] = [routes[i]!, routes[j]!];
+      if (a.platform === b.platform || (a.shareAnchors && b.shareAnchors)) continue;
+      const covered = (top: X509Certificate[], low: X509Certificate[]): X509Certificate | undefined =>
+        low.find((below) => top.some((above) => isAtOrAbove(above, below, pool)));
+      const shared = covered(anchors[i]!, anchors[j]!) ?? covered(anchors[j]!, anchors[i]!);
+      if (!shared) continue;
+      problems.push({
+        key: `routes[${j}].trustAnchors`,
+        message: `'${shared.subject.replace(/\n/g, ', ')}' is trusted by routes of both platforms '${a.platform}' (routes[${i}]) ` +
+          `and '${b.platform}' (the same certificate, or one issued below the other's anchor): set shareAnchors: true on both routes if that is intended`,
+      });
     }
   }
+}
+
+/** Whether `above` is `below` itself or one of its issuers, through the configured certificates. */
+function isAtOrAbove(above: X509Certificate, below: X509Certificate, pool: X509Certificate[]): boolean {
+  let current = below;
+  for (let step = 0; step < 8; step++) {
+    if (current.fingerprint256 === above.fingerprint256) return true;
+    if (current.checkIssued(above) && current.verify(above.publicKey)) return true;
+    const parent = pool.find((c) => c.fingerprint256 !== current.fingerprint256 && current.checkIssued(c) && current.verify(c.publicKey));
+    if (!parent) return false;
+    current = parent;
+  }
+  return false;
 }
 
 function resolveUpstream(entry: UpstreamEntry, at: (p: string) => string): UpstreamConfig {
@@ -127,7 +143,7 @@ function secret(file: string | undefined, key: string, at: (p: string) => string
   }
 }
 
-function certFingerprints(path: string): string[] {
+function readCerts(path: string): X509Certificate[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -137,7 +153,7 @@ function certFingerprints(path: string): string[] {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return blocks.flatMap((pem) => {
     try {
-      return [createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')];
+      return [new X509Certificate(pem)];
     } catch {
       return [];
     }

@@ -156,3 +156,20 @@ test('an anchor used by routes of two platforms is a configuration error unless 
   expect((error as { detail: { problems: Array<{ key: string }> } }).detail.problems.map((p) => p.key)).toContain('routes[1].trustAnchors');
   await expect(loadConfig(config(true), { env: {} })).resolves.toBeDefined();
 });
+
+test("an anchor of one platform issued below another platform's anchor is a configuration error", async () => {
+  const fleet = await fleetOnce();
+  const platform = { url: 'http://127.0.0.1:1', username: 'u', passwordFile: fleet.write('pw-y', 'y'), upstream: { host: '127.0.0.1' } };
+  const path = fleet.writeConfig({ upstreamPort: 1, platformUrl: 'http://unused', platformUsername: 'u', platformPassword: 'x' }, {
+    platform: undefined,
+    platforms: { a: platform, b: platform },
+    routes: [
+      { name: 'fleet', platform: 'a', trustAnchors: ['root-r1.pem'], deviceProfile: 'thermostat', subjectPattern: '(.*)' },
+      { name: 'meters', platform: 'b', trustAnchors: ['sibling-i2.pem'], deviceProfile: 'meter', subjectPattern: '(.*)' },
+    ],
+  });
+  const error = await loadConfig(path, { env: {} }).catch((e: { detail: { problems: Array<{ key: string; message: string }> } }) => e);
+  const problems = (error as { detail: { problems: Array<{ key: string; message: string }> } }).detail.problems;
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatchObject({ key: 'routes[1].trustAnchors', message: expect.stringMatching(/Meter Issuing CA 1.*both platforms/) });
+});
