@@ -2,6 +2,7 @@
 
 import { Option, type Command } from 'commander';
 import { loadConfig, type Overrides } from '../config/load.ts';
+import { Exit } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startGate } from '../proxy/gate.ts';
 
@@ -27,7 +28,8 @@ export function register(program: Command): void {
 The platform password comes from platform.passwordFile or the environment variable
 CERTGATE_PLATFORM_PASSWORD, never from the command line. SIGHUP re-reads the CRL files.
 
-Exit codes: 0 stopped cleanly, 1 failed while running, 2 usage or configuration error.`)
+Exit codes: 0 stopped cleanly, 1 failed while running, 2 usage or configuration error
+(also when ThingsBoard, reachable only after the start, refuses a profile name or the login).`)
     .action(run);
 }
 
@@ -40,12 +42,17 @@ async function run(flags: RunFlags): Promise<void> {
 
   const loaded = await loadConfig(flags.config, { overrides });
   const log = createLogger(loaded.config.logLevel);
-  const gate = await startGate(loaded, log);
+  let stopping: ((code: number) => void) | null = null;
+  const gate = await startGate(loaded, log, { onFatal: () => stopping?.(Exit.usage) });
 
   await new Promise<void>((resolve) => {
+    stopping = (code: number): void => {
+      process.exitCode = code;
+      void gate.close().then(resolve);
+    };
     const stop = (signal: string): void => {
       log.info({ signal }, 'shutting down');
-      void gate.close().then(resolve);
+      stopping!(Exit.ok);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -9,6 +9,12 @@ interface ProfileName {
   name?: string;
 }
 
+/** A profile name a route asks for, and the route's configuration key for messages. */
+export interface WantedProfile {
+  name: string;
+  key: string;
+}
+
 export class ProfileIndex {
   readonly #rest: RestSession;
   #ids = new Map<string, string>();
@@ -29,14 +35,13 @@ export class ProfileIndex {
    * Loads every profile of the tenant and checks `wanted` against them. Throws
    * CERTGATE_CONFIG_INVALID naming the missing ones, or a platform error when ThingsBoard fails.
    */
-  async load(wanted: string[]): Promise<void> {
+  async load(wanted: WantedProfile[]): Promise<void> {
     const all = await this.#fetchAll();
-    const missing = wanted.filter((name) => !all.has(name));
+    const missing = wanted.filter((w) => !all.has(w.name));
     if (missing.length > 0) {
       const known = [...all.keys()].sort().join(', ');
-      throw new GateError('CERTGATE_CONFIG_INVALID', `ThingsBoard has no device profile named ${missing.map((m) => `'${m}'`).join(', ')} (it has: ${known})`, {
-        problems: missing.map((m) => ({ key: 'routes[].deviceProfile', message: `no device profile named '${m}' in ThingsBoard` })),
-      });
+      const problems = missing.map((m) => ({ key: m.key, message: `ThingsBoard has no device profile named '${m.name}' (it has: ${known})` }));
+      throw new GateError('CERTGATE_CONFIG_INVALID', problems.map((p) => `${p.key}: ${p.message}`).join('\n'), { problems });
     }
     this.#ids = all;
   }

@@ -8,6 +8,7 @@ import { listenOn } from '../listen.ts';
 import { GateMetrics, serveMetrics } from '../metrics.ts';
 import type { Loaded } from '../config/load.ts';
 import type { GateConfig } from '../config/types.ts';
+import type { GateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { openLedger } from '../migration/index.ts';
 import { Platform } from '../platform/platform.ts';
@@ -25,10 +26,24 @@ export interface RunningGate {
   close(): Promise<void>;
 }
 
-export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGate> {
+export interface GateOptions {
+  /**
+   * A configuration mistake ThingsBoard reveals only after a late start (it was unreachable at
+   * first): a profile it does not have, credentials it refuses. Default: log it and stop the gate.
+   */
+  onFatal?: (err: GateError) => void;
+}
+
+export async function startGate(loaded: Loaded, log: Logger, options: GateOptions = {}): Promise<RunningGate> {
   const { config, trust } = loaded;
   for (const warning of loaded.warnings) log.warn(warning);
-  const platforms = await startPlatforms(config, log);
+  let gate: RunningGate | null = null;
+  const onFatal = (err: GateError): void => {
+    log.fatal({ code: err.code }, `${err.message}; stopping`);
+    if (options.onFatal) options.onFatal(err);
+    else void gate?.close();
+  };
+  const platforms = await startPlatforms(config, log, onFatal);
   const metrics = new GateMetrics();
   const ctx: GateContext = {
     trust,
@@ -96,7 +111,8 @@ export async function startGate(loaded: Loaded, log: Logger): Promise<RunningGat
     const metricsClosed = new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
     await Promise.all([shutdown(server, connections, ctx), metricsClosed]);
   })());
-  return { host: address.address, port: address.port, context: ctx, reloadCrls, close };
+  gate = { host: address.address, port: address.port, context: ctx, reloadCrls, close };
+  return gate;
 }
 
 /**
@@ -122,15 +138,17 @@ function reloadRevocation(ctx: GateContext, connections: Set<Connection>, dropRe
 }
 
 /** One Platform per configured ThingsBoard; each resolves the profile names its routes use. */
-async function startPlatforms(config: GateConfig, log: Logger): Promise<Map<string, Platform>> {
+async function startPlatforms(config: GateConfig, log: Logger, onFatal: (err: GateError) => void): Promise<Map<string, Platform>> {
   const platforms = new Map<string, Platform>();
   for (const [name, platformConfig] of Object.entries(config.platforms)) {
-    platforms.set(name, new Platform(platformConfig, config.cache, log));
+    platforms.set(name, new Platform(platformConfig, config.cache, log, onFatal));
   }
   try {
     for (const [name, platform] of platforms) {
-      const profiles = config.routes.filter((r) => r.platform === name && r.deviceProfile !== '*').map((r) => r.deviceProfile);
-      await platform.start([...new Set(profiles)]);
+      const profiles = config.routes
+        .map((r, i) => ({ name: r.deviceProfile, key: `routes[${i}].deviceProfile`, platform: r.platform }))
+        .filter((p) => p.platform === name && p.name !== '*');
+      await platform.start(profiles);
     }
   } catch (err) {
     await Promise.all([...platforms.values()].map((p) => p.close()));

@@ -60,6 +60,22 @@ test('ThingsBoard unreachable at start: the gate starts, answers "server unavail
   expect(await connackOf(second, device, 'later')).toBe(0);
 });
 
+test('a profile ThingsBoard lacks, found only once it becomes reachable, stops the gate through onFatal', async () => {
+  stack = await startStack();
+  await stack.tb.rest.down();
+  const path = stack.fleet.write('late.json', JSON.stringify({
+    ...JSON.parse((await import('node:fs')).readFileSync(stack.configPath, 'utf8')),
+    routes: [{ name: 'r', trustAnchors: ['issuing-i1.pem'], deviceProfile: 'thermostatz', subjectPattern: '(.*)' }],
+  }));
+  let fatal: { code: string; message: string } | null = null;
+  const gate = await startGate(await loadConfig(path), captureLog().logger, { onFatal: (err) => (fatal = err) });
+  cleanups.push(() => gate.close());
+
+  await stack.tb.rest.up();
+  await stack.tb.waitFor(() => fatal !== null, 10_000);
+  expect(fatal).toMatchObject({ code: 'CERTGATE_CONFIG_INVALID', message: expect.stringMatching(/routes\[0\]\.deviceProfile: ThingsBoard has no device profile named 'thermostatz'/) });
+});
+
 test('deviceProfile "*" admits a device of any profile', async () => {
   stack = await startStack({ patch: (c) => route0(c, { deviceProfile: '*' }) });
   stack.tb.addDevice('TH-000471', { profile: 'meter' });
