@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { GateError } from '../errors.ts';
-import { safeUrl, type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
 import type { PlatformConfig } from '../config/types.ts';
 import { RequestLimiter } from './request-limiter.ts';
 
@@ -37,7 +37,7 @@ export class RestSession {
 
   constructor(config: PlatformConfig, log: Logger) {
     this.#config = config;
-    this.#log = log.child({ platform: safeUrl(config.url) });
+    this.#log = log;
     this.#limiter = new RequestLimiter(config.maxConcurrentRequests);
     const ca = config.caFile === undefined ? undefined : readFileSync(config.caFile);
     this.#agent = new Agent({ connections: config.maxConcurrentRequests, keepAliveTimeout: 30_000, ...(ca ? { connect: { ca } } : {}) });

@@ -37,6 +37,8 @@ export interface Admission {
   sessionKey: string | null;
   fingerprint: string;
   version: ProtocolVersion;
+  /** The device's keep alive in seconds (0: none). */
+  keepalive: number;
   upstream: Socket;
   /** Upstream's CONNACK, to be relayed to the device as it is. */
   connack: Buffer;
@@ -93,6 +95,7 @@ async function admitCertificate(
     sessionKey,
     fingerprint: identity.leaf.fingerprint,
     version: info.version,
+    keepalive: info.keepalive,
     upstream: answer.upstream,
     connack: answer.packet,
     upstreamRest: answer.rest,

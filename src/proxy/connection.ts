@@ -38,7 +38,10 @@ export class Connection implements Session {
   readonly #gone = new AbortController();
   #deviceName: string | null = null;
   #sessionKey: string | null = null;
+  /** Why the gate itself ended the connection, when it did: kept over the socket's own close. */
+  #endReason: string | null = null;
   #version: ProtocolVersion = 4;
+  #keepalive = 0;
   #presented: Buffer[] = [];
   #bytesUp = 0;
   #bytesDown = 0;
@@ -106,6 +109,7 @@ export class Connection implements Session {
     this.#deviceName = admission.device;
     this.#upstream = admission.upstream;
     this.#version = admission.version;
+    this.#keepalive = admission.keepalive;
     this.fingerprint = admission.fingerprint;
     this.#device.write(admission.connack);
     this.#ctx.metrics.outcome(!admission.accepted ? 'upstream-refused' : admission.sessionKey === null ? 'token-only' : 'admitted');
@@ -155,6 +159,17 @@ export class Connection implements Session {
     });
     upstream.pipe(this.#device);
     this.#device.resume();
+    this.#watchKeepalive();
+  }
+
+  /**
+   * The gate is the device's MQTT server, so it closes a device silent for one and a half keep
+   * alive periods [MQTT-3.1.2-24] (ThingsBoard itself does not): a vanished device then frees its
+   * session, which matters most with `duplicateSession: reject`.
+   */
+  #watchKeepalive(): void {
+    if (this.#keepalive === 0) return;
+    this.#device.setTimeout(this.#keepalive * 1500, () => this.close('device keep alive expired'));
   }
 
   /** A newer connection took the device over: MQTT 5 devices hear why (0x8E) before the close. */
@@ -202,7 +217,9 @@ export class Connection implements Session {
     this.#endSoon(error.code);
   }
 
+  /** Ends the device's side now and closes within a second; the close is logged with `reason`. */
   #endSoon(reason: string): void {
+    this.#endReason = reason;
     this.#device.end();
     this.#arm(REFUSAL_LINGER_MS, () => this.close(reason));
   }
@@ -220,7 +237,7 @@ export class Connection implements Session {
 
     if (wasPiping) {
       const durationMs = Date.now() - this.#startedAt;
-      this.#log.info({ device: this.#deviceName, reason, bytesUp: this.#bytesUp, bytesDown: this.#bytesDown, durationMs }, 'connection closed');
+      this.#log.info({ device: this.#deviceName, reason: this.#endReason ?? reason, bytesUp: this.#bytesUp, bytesDown: this.#bytesDown, durationMs }, 'connection closed');
     }
     this.#onClosed(this);
   }

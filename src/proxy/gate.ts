@@ -127,7 +127,7 @@ function sum(platforms: Map<string, Platform>, read: (p: Platform) => number): n
 
 function reloadRevocation(ctx: GateContext, connections: Set<Connection>, dropRevoked: boolean): void {
   const { problems, warnings } = ctx.trust.reloadCrls();
-  for (const p of problems) ctx.log.error({ key: p.key }, `CRL reload: ${p.message}; the previous CRLs stay in force`);
+  for (const p of problems) ctx.log.error({ configKey: p.key }, `CRL reload: ${p.message}`);
   for (const w of warnings) ctx.log.warn(w);
   if (!dropRevoked) return;
 

@@ -31,10 +31,11 @@ export async function admitTokenOnly(
   log.info({ clientId: info.clientId, mqtt: info.version, connackCode: answer.code }, 'token-only device forwarded unchanged');
   return {
     kind: 'admitted',
-    device: `(token-only ${info.clientId})`,
+    device: `token-only client '${info.clientId}'`,
     sessionKey: null,
     fingerprint: '',
     version: info.version,
+    keepalive: info.keepalive,
     upstream: answer.upstream,
     connack: answer.packet,
     upstreamRest: answer.rest,

@@ -60,6 +60,7 @@ test('a reloaded CRL ends the revoked session, refuses its new handshakes, and k
   expect(bystander.connected).toBe(true);
   expect(await connackOf(stack, stolen, 'again')).toBe(5);
   expect(stack.logs.some((l) => l.code === 'CERTGATE_CERT_REVOKED' && /session closed/.test(l.msg))).toBe(true);
+  await stack.tb.waitFor(() => stack!.logs.some((l) => l.msg === 'connection closed' && l.reason === 'CERTGATE_CERT_REVOKED'));
 
   // A truncated file keeps the previous CRLs: the revoked device stays out, the others get in.
   fleet.write('issuing-i1.crl', '-----BEGIN X509 CRL-----\nMIIB\n');

@@ -63,3 +63,17 @@ test('a large message passes through unchanged in both directions', async () => 
   await client.endAsync();
   expect(stack.tb.telemetry('TH-000447')[0]!.payload).toEqual(JSON.parse(payload));
 });
+
+test('a device silent for one and a half keep alive periods is closed, its upstream too', async () => {
+  const socket = await rawDevice(stack, device);
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+  socket.on('error', () => undefined);
+  socket.resume(); // read (and drop) the CONNACK, so the close is seen
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolVersion: 4, clientId: 'th-000447', clean: true, keepalive: 1 }));
+  await stack.tb.waitFor(() => stack.tb.connects.length === 1);
+  const admittedAt = Date.now();
+  const closedAt = await closed;
+  expect(closedAt - admittedAt).toBeGreaterThanOrEqual(1_000);
+  await stack.tb.waitFor(() => stack.tb.mqtt.counters.open === 0);
+  expect(stack.logs.some((l) => l.reason === 'device keep alive expired')).toBe(true);
+});
