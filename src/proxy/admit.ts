@@ -88,12 +88,14 @@ async function admitCertificate(
   const { lookup, answer } = await loginUpstream(upstream, identity.device, { profile: route.deviceProfile, provision: route.provision }, log);
   logAdmission(log, identity, info, answer.code, lookup.device.provisioned);
   if (answer.code === 0) recordAdmission(ctx, route, platform, lookup, identity, info, log);
+  return admission(answer, info, { device: identity.device, sessionKey, fingerprint: identity.leaf.fingerprint });
+}
 
+/** The Admission for upstream's answer to a device's CONNECT. */
+export function admission(answer: Answer, info: ConnectInfo, who: Pick<Admission, 'device' | 'sessionKey' | 'fingerprint'>): Admission {
   return {
     kind: 'admitted',
-    device: identity.device,
-    sessionKey,
-    fingerprint: identity.leaf.fingerprint,
+    ...who,
     version: info.version,
     keepalive: info.keepalive,
     upstream: answer.upstream,

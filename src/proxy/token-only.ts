@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { GateError } from '../errors.ts';
 import type { ConnectInfo } from '../mqtt/connect.ts';
 import type { Endpoints } from '../upstream/dial.ts';
-import type { Admission, GateContext } from './admit.ts';
+import { admission, type Admission, type GateContext } from './admit.ts';
 import { exchangeConnect } from './exchange.ts';
 
 import type { MigrationLedger } from '../migration/index.ts';
@@ -29,16 +29,5 @@ export async function admitTokenOnly(
   signal.throwIfAborted();
   const answer = await exchangeConnect(platform.config.upstream, packet, ctx.limits, endpoints);
   log.info({ clientId: info.clientId, mqtt: info.version, connackCode: answer.code }, 'token-only device forwarded unchanged');
-  return {
-    kind: 'admitted',
-    device: `token-only client '${info.clientId}'`,
-    sessionKey: null,
-    fingerprint: '',
-    version: info.version,
-    keepalive: info.keepalive,
-    upstream: answer.upstream,
-    connack: answer.packet,
-    upstreamRest: answer.rest,
-    accepted: answer.code === 0,
-  };
+  return admission(answer, info, { device: `token-only client '${info.clientId}'`, sessionKey: null, fingerprint: '' });
 }
