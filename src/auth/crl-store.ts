@@ -1,6 +1,7 @@
 // Every CRL the configuration names, indexed by issuer so that a CRL applies to every chain
 // through its issuer whichever route listed it; reloading keeps the last good set of a file.
 
+import { LRUCache } from 'lru-cache';
 import type { LoadProblem } from './types.ts';
 import type { ParsedCert } from './parse-cert.ts';
 import { isoSeconds } from './parse-cert.ts';
@@ -21,7 +22,8 @@ export interface CrlFile {
 export class CrlStore {
   readonly files = new Map<string, CrlFile>();
   #byIssuer = new Map<string, ParsedCrl[]>();
-  readonly #signatures = new Map<string, boolean>();
+  /** CRL signature checks by CRL and issuer; bounded, since issuers may come from devices. */
+  readonly #signatures = new LRUCache<string, boolean>({ max: 10_000 });
 
   /** Reads a file the first time it is named; later mentions by other routes share it. */
   add(file: string, key: string, issuers: ParsedCert[]): LoadProblem[] {
