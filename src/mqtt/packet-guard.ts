@@ -1,9 +1,13 @@
 // Watches the packet boundaries of a device's stream after its CONNECT was admitted, without
-// copying or changing bytes, and stops a second CONNECT: ThingsBoard would take it as a new login.
+// copying or changing bytes, and stops a second CONNECT or an AUTH: either could change who the
+// device is upstream.
 
 import { GateError } from '../errors.ts';
 
 const CONNECT = 1;
+const RESERVED = 0;
+/** MQTT 5 AUTH: (re-)authentication, which would let a device change who it is mid-session. */
+const AUTH = 15;
 
 /**
  * Feed it every chunk the device sends after its admitted CONNECT; it throws on a second
@@ -32,8 +36,12 @@ export class PacketGuard {
   /** Once the header is complete (type byte and remaining length), skip the packet's body. */
   #readHeader(): void {
     const [type, ...length] = this.#header;
-    if (type! >> 4 === CONNECT) {
+    const kind = type! >> 4;
+    if (kind === CONNECT) {
       throw new GateError('CERTGATE_MALFORMED_PACKET', 'a second CONNECT after the admitted one [MQTT-3.1.0-2]');
+    }
+    if (kind === AUTH || kind === RESERVED) {
+      throw new GateError('CERTGATE_MALFORMED_PACKET', `packet type ${kind} (${kind === AUTH ? 'AUTH: re-authentication is not supported' : 'reserved'}) after admission`);
     }
     if (length.length === 0) return;
 

@@ -16,15 +16,21 @@ interface Length {
   bytes: number;
 }
 
+/** The fixed header is at most five bytes: the type byte and a four-byte remaining length. */
+const MAX_HEADER = 5;
+
 /**
  * Feeds chunks in; returns the first packet once it is complete, null while more is needed.
- * Throws a GateError when the bytes can never become an acceptable packet.
+ * Throws a GateError when the bytes can never become an acceptable packet. Chunks are kept as
+ * they come and joined once, so a packet sent a byte at a time costs linear, not quadratic, work.
  */
 export class PacketReader {
   readonly #maxBytes: number;
   readonly #expectedType: number;
-  #chunks: Buffer[] = [];
+  readonly #chunks: Buffer[] = [];
   #received = 0;
+  /** The packet's total size, once its fixed header is complete. */
+  #total: number | null = null;
 
   constructor(expectedType: number, maxBytes: number) {
     this.#expectedType = expectedType;
@@ -34,29 +40,41 @@ export class PacketReader {
   push(chunk: Buffer): FirstPacket | null {
     this.#chunks.push(chunk);
     this.#received += chunk.length;
-    const head = Buffer.concat(this.#chunks);
-    this.#chunks = [head];
+    this.#total ??= this.#readHeader();
+    this.#checkSize(this.#total ?? this.#received);
+    if (this.#total === null || this.#received < this.#total) return null;
 
+    const all = Buffer.concat(this.#chunks, this.#received);
+    return { packet: all.subarray(0, this.#total), rest: all.subarray(this.#total) };
+  }
+
+  /** The packet's total size from its fixed header, or null while the header is incomplete. */
+  #readHeader(): number | null {
+    const head = this.#peek(MAX_HEADER);
     if (head.length === 0) return null;
     if (head[0]! >> 4 !== this.#expectedType) {
       throw new GateError('CERTGATE_NOT_CONNECT', `first packet is of type ${head[0]! >> 4}, not the expected type ${this.#expectedType}`);
     }
-
     const length = decodeRemainingLength(head, 1);
-    if (length === null) return this.#checkSize(null);
-    const total = 1 + length.bytes + length.value;
-    this.#checkSize(total);
-    if (head.length < total) return null;
-
-    return { packet: head.subarray(0, total), rest: head.subarray(total) };
+    return length === null ? null : 1 + length.bytes + length.value;
   }
 
-  #checkSize(total: number | null): null {
-    const size = total ?? this.#received;
+  /** The first `count` bytes received (fewer when fewer arrived), without joining everything. */
+  #peek(count: number): Buffer {
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (const chunk of this.#chunks) {
+      if (have >= count) break;
+      parts.push(chunk.subarray(0, count - have));
+      have += Math.min(chunk.length, count - have);
+    }
+    return Buffer.concat(parts, have);
+  }
+
+  #checkSize(size: number): void {
     if (size > this.#maxBytes) {
       throw new GateError('CERTGATE_CONNECT_TOO_LARGE', `packet of ${size} bytes exceeds the limit of ${this.#maxBytes} bytes`);
     }
-    return null;
   }
 }
 

@@ -153,6 +153,13 @@ describe('PacketGuard', () => {
     for (let i = 0; i < stream.length; i += step) guard.check(stream.subarray(i, i + step));
   });
 
+  test.each([
+    ['an MQTT 5 AUTH', Buffer.from([0xf0, 0x02, 0x19, 0x00])],
+    ['a reserved type 0 packet', Buffer.from([0x00, 0x00])],
+  ])('stops %s', (_name, bytes) => {
+    expect(() => new PacketGuard().check(Buffer.concat([stream, bytes]))).toThrow(/after admission/);
+  });
+
   test.each([1, 5, 333])('stops a CONNECT behind other packets, cut every %i bytes', (step) => {
     const guard = new PacketGuard();
     const bad = Buffer.concat([stream, connect({})]);
