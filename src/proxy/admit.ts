@@ -161,19 +161,20 @@ function judge(info: ConnectInfo, presented: Buffer[], ctx: GateContext): Accept
 }
 
 async function connectUpstream(up: UpstreamLogin, lookup: Lookup): Promise<Answer> {
-  const rewritten = rewriteConnect(up.packet, up.info, replacementFor(lookup.device.credentials));
+  const rewritten = rewriteConnect(up.packet, up.info, replacementFor(lookup.device.credentials, lookup.device.name));
   up.signal.throwIfAborted();
   return exchangeConnect(up.platform.config.upstream, rewritten, up.limits, up.endpoints);
 }
 
 /**
- * ACCESS_TOKEN: the token as username, no password. MQTT_BASIC: ThingsBoard's stored client id
- * (when it has one), user name and password, in place of the device's.
+ * ACCESS_TOKEN: the token as username, no password. MQTT_BASIC: ThingsBoard's stored client id,
+ * user name and password, in place of the device's. When ThingsBoard stores no client id, the
+ * device's name is sent as one: ThingsBoard first looks credentials up by client id and user name
+ * together, so a client id the device chose could select another device's MQTT_BASIC entry.
  */
-function replacementFor(credentials: UpstreamCredentials): Replacement {
+function replacementFor(credentials: UpstreamCredentials, device: string): Replacement {
   if (credentials.type === 'ACCESS_TOKEN') return { username: credentials.token };
-  const replacement: Replacement = {};
-  if (credentials.clientId !== undefined) replacement.clientId = credentials.clientId;
+  const replacement: Replacement = { clientId: credentials.clientId ?? device };
   if (credentials.userName !== undefined) replacement.username = credentials.userName;
   if (credentials.password !== undefined) replacement.password = credentials.password;
   return replacement;

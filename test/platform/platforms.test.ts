@@ -92,6 +92,16 @@ test("MQTT_BASIC: ThingsBoard's stored client id, user name and password replace
   expect(stack.logText()).not.toContain('tb-pass-472');
 });
 
+test("MQTT_BASIC without a stored client id: a device cannot choose another device's client id to become it", async () => {
+  stack = await startStack();
+  stack.tb.addDevice('TH-000476', { profile: 'thermostat', credentials: { type: 'MQTT_BASIC', userName: 'shared-user', password: 'shared-pass' } });
+  stack.tb.addDevice('TH-000477', { profile: 'thermostat', credentials: { type: 'MQTT_BASIC', clientId: 'b-id', userName: 'shared-user', password: 'shared-pass' } });
+  expect(await connackOf(stack, await (await fleetOnce()).device('TH-000476'), 'b-id')).toBe(0);
+  const upstream = stack.tb.connects.at(-1)!;
+  expect(upstream.device).toBe('TH-000476');
+  expect(upstream.packet.clientId).toBe('TH-000476');
+});
+
 test('provisioning: concurrent first connections of a new device create it once, with its certificate facts', async () => {
   stack = await startStack({ patch: (c) => route0(c, { provision: true, provisionAttributes: true }) });
   const device = await (await fleetOnce()).device('TH-000473@IMEI-356482109825238', { file: 'prov-473' });
