@@ -85,7 +85,11 @@ async function admitCertificate(
   ctx.sessions.checkNewcomer(sessionKey, identity.device);
 
   const upstream = { packet, info, platform, endpoints, limits: ctx.limits, signal };
-  const { lookup, answer } = await loginUpstream(upstream, identity.device, { profile: route.deviceProfile, provision: route.provision }, log);
+  const query = { profile: route.deviceProfile, provision: route.provision };
+  const { lookup, answer } = await loginUpstream(upstream, identity.device, query, log).catch((err: unknown) => {
+    ctx.sessions.abandon(sessionKey);
+    throw err;
+  });
   logAdmission(log, identity, info, answer.code, lookup.device.provisioned);
   if (answer.code === 0) recordAdmission(ctx, route, platform, lookup, identity, info, log);
   return admission(answer, info, { device: identity.device, sessionKey, fingerprint: identity.leaf.fingerprint });

@@ -40,8 +40,11 @@ export class Connection implements Session {
   #sessionKey: string | null = null;
   /** Why the gate itself ended the connection, when it did: kept over the socket's own close. */
   #endReason: string | null = null;
+  /** Why the connection closed, once it has. */
+  #closeReason: string | null = null;
   #version: ProtocolVersion = 4;
   #keepalive = 0;
+  #keepaliveTimer: NodeJS.Timeout | null = null;
   #presented: Buffer[] = [];
   #bytesUp = 0;
   #bytesDown = 0;
@@ -97,12 +100,16 @@ export class Connection implements Session {
       localPort: this.#device.localPort ?? 0,
     };
     const admission = await admit(first.packet, presented, endpoints, this.#ctx, this.#log, this.#gone.signal);
-    if (admission.kind === 'refused') {
-      this.#refuse(admission.error, admission.version);
+    if (this.#isClosed()) {
+      this.#log.info({ reason: this.#closeReason }, 'device left before its admission completed');
+      if (admission.kind === 'admitted') {
+        if (admission.sessionKey !== null) this.#ctx.sessions.abandon(admission.sessionKey);
+        admission.upstream.destroy();
+      }
       return;
     }
-    if (this.#isClosed()) {
-      admission.upstream.destroy();
+    if (admission.kind === 'refused') {
+      this.#refuse(admission.error, admission.version);
       return;
     }
 
@@ -114,6 +121,7 @@ export class Connection implements Session {
     this.#device.write(admission.connack);
     this.#ctx.metrics.outcome(!admission.accepted ? 'upstream-refused' : admission.sessionKey === null ? 'token-only' : 'admitted');
     if (!admission.accepted) {
+      if (admission.sessionKey !== null) this.#ctx.sessions.abandon(admission.sessionKey);
       this.#endSoon('upstream refused the CONNECT');
       return;
     }
@@ -140,6 +148,7 @@ export class Connection implements Session {
         return;
       }
       this.#bytesUp += chunk.length;
+      this.#keepaliveTimer?.refresh();
       if (!upstream.write(chunk)) {
         this.#device.pause();
         upstream.once('drain', () => this.#device.resume());
@@ -169,7 +178,8 @@ export class Connection implements Session {
    */
   #watchKeepalive(): void {
     if (this.#keepalive === 0) return;
-    this.#device.setTimeout(this.#keepalive * 1500, () => this.close('device keep alive expired'));
+    // Refreshed by what the device sends, not by what it receives [MQTT-3.1.2-24].
+    this.#keepaliveTimer = setTimeout(() => this.close('device keep alive expired'), this.#keepalive * 1500);
   }
 
   /** A newer connection took the device over: MQTT 5 devices hear why (0x8E) before the close. */
@@ -229,7 +239,9 @@ export class Connection implements Session {
     if (this.#state === 'closed') return;
     const wasPiping = this.#state === 'piping';
     this.#state = 'closed';
+    this.#closeReason = reason;
     this.#disarm();
+    if (this.#keepaliveTimer !== null) clearTimeout(this.#keepaliveTimer);
     this.#gone.abort();
     this.#device.destroy();
     this.#upstream?.destroy();

@@ -23,6 +23,8 @@ export class SessionRegistry {
   readonly #policy: DuplicatePolicy;
   readonly #log: Logger;
   readonly #live = new Map<string, Session>();
+  /** Devices being admitted right now, under the `reject` policy: a second one must wait its turn. */
+  readonly #pending = new Set<string>();
   readonly #warned = new Map<string, number>();
   #duplicates = 0;
 
@@ -39,15 +41,26 @@ export class SessionRegistry {
     return this.#duplicates;
   }
 
-  /** Before admission: with the `reject` policy a device already connected is refused. */
+  /**
+   * Before admission: with the `reject` policy a device already connected, or being admitted on
+   * another connection, is refused; otherwise its place is held until claim() or abandon().
+   */
   checkNewcomer(key: string, device: string): void {
-    if (this.#policy === 'reject' && this.#live.has(key)) {
+    if (this.#policy !== 'reject') return;
+    if (this.#live.has(key) || this.#pending.has(key)) {
       throw new GateError('CERTGATE_DUPLICATE_SESSION', `device '${device}' is already connected (duplicateSession: reject)`, { device });
     }
+    this.#pending.add(key);
+  }
+
+  /** The admission held by checkNewcomer() did not end in a session. */
+  abandon(key: string): void {
+    this.#pending.delete(key);
   }
 
   /** After admission: the newcomer holds the device; an older session is closed. */
   claim(key: string, device: string, session: Session): void {
+    this.#pending.delete(key);
     const previous = this.#live.get(key);
     this.#live.set(key, session);
     if (!previous || previous === session) return;

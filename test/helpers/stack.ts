@@ -83,6 +83,7 @@ export interface ClientOptions {
   clientId?: string;
   username?: string;
   password?: string;
+  keepalive?: number;
 }
 
 /** An MQTT.js client through the gate with a device certificate; resolves once CONNACK 0 arrives. */
@@ -97,6 +98,7 @@ export function mqttClient(stack: Stack, device: DeviceFiles | null, options: Cl
     ...(options.password !== undefined ? { password: options.password } : {}),
     reconnectPeriod: 0,
     connectTimeout: 5_000,
+    ...(options.keepalive !== undefined ? { keepalive: options.keepalive } : {}),
   });
 }
 

@@ -41,6 +41,15 @@ test('with duplicateSession: reject, the newcomer is refused while the first sta
   await first.endAsync();
 });
 
+test('with duplicateSession: reject, two simultaneous first connections of a device admit exactly one', async () => {
+  stack = await startStack({ patch: (c) => ({ ...c, mqtt: { duplicateSession: 'reject' } }) });
+  stack.tb.addDevice('TH-000445', { profile: 'thermostat' });
+  stack.tb.rest.setLatency(100);
+  const device = await (await fleetOnce()).device('TH-000445', { file: 'dup-race' });
+  const codes = await Promise.all([connackOf(stack, device, 'r1'), connackOf(stack, device, 'r2')]);
+  expect(codes.sort()).toEqual([0, 5]);
+});
+
 test('a reloaded CRL ends the revoked session, refuses its new handshakes, and keeps the others', async () => {
   const fleet = await fleetOnce();
   fleet.write('issuing-i1.crl', (await createCrl(fleet.issuing, { crlNumber: 1 })).pem);

@@ -77,3 +77,21 @@ test('a device silent for one and a half keep alive periods is closed, its upstr
   await stack.tb.waitFor(() => stack.tb.mqtt.counters.open === 0);
   expect(stack.logs.some((l) => l.reason === 'device keep alive expired')).toBe(true);
 });
+
+test('a device that keeps sending PINGREQs stays connected past its keep alive', async () => {
+  const client = await mqttClient(stack, device, { keepalive: 1 });
+  await new Promise((r) => setTimeout(r, 3_500));
+  expect(client.connected).toBe(true);
+  expect(stack.logs.some((l) => l.reason === 'device keep alive expired')).toBe(false);
+  await client.endAsync();
+});
+
+test('a device that half-closes right after its CONNECT is logged as leaving before admission', async () => {
+  stack.tb.rest.setLatency(200);
+  const socket = await rawDevice(stack, device);
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(mqttPacket.generate({ cmd: 'connect', protocolVersion: 4, clientId: 'th-000447', clean: true, keepalive: 30 }));
+  await stack.tb.waitFor(() => stack.logs.some((l) => l.msg === 'device left before its admission completed'));
+  expect(stack.tb.connects.length).toBeLessThanOrEqual(1);
+});
