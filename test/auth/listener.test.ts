@@ -2,15 +2,15 @@
 // a device doing a real handshake with its key, and the CONNACK plus the gate's log as the verdict.
 
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createFleet, type Fleet } from '../../src/demo/fleet.ts';
-import { mqttClient, startStack } from '../helpers/stack.ts';
+import type { Fleet } from '../../src/demo/fleet.ts';
+import { freshFleet, mqttClient, startStack } from '../helpers/stack.ts';
 import { buildScenarios, type Scenario } from './scenarios.ts';
 
 let fleet: Fleet;
 let scenarios: Scenario[] = [];
 
 beforeAll(async () => {
-  fleet = await createFleet();
+  fleet = await freshFleet();
   scenarios = await buildScenarios(fleet);
 });
 

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createFleet, type Fleet } from '../../src/demo/fleet.ts';
+import type { Fleet } from '../../src/demo/fleet.ts';
 import { createCrl, issue } from '../../src/pki/throwaway-pki.ts';
+import { freshFleet } from '../helpers/stack.ts';
 import { buildScenarios, type Scenario } from './scenarios.ts';
 
 const run = promisify(execFile);
@@ -33,7 +34,7 @@ let scenarios: Scenario[];
 let baseConfig: Record<string, unknown>;
 
 beforeAll(async () => {
-  fleet = await createFleet();
+  fleet = await freshFleet();
   scenarios = await buildScenarios(fleet);
   const settings = {
     upstreamPort: 1883,

@@ -1,6 +1,9 @@
 // A whole stack on loopback for end-to-end tests: a throw-away fleet PKI, the stand-in
 // ThingsBoard, and a real gate started from a real configuration file, with its log captured.
 
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqtt from 'mqtt';
@@ -35,7 +38,13 @@ let sharedFleet: Promise<Fleet> | null = null;
 
 /** One fleet PKI per test file is enough; key generation is the slow part. */
 export function fleetOnce(): Promise<Fleet> {
-  return (sharedFleet ??= createFleet());
+  return (sharedFleet ??= freshFleet());
+}
+
+/** A new fleet, inside the run's temporary folder (test/helpers/global-setup.ts), removed at the end. */
+export function freshFleet(): Promise<Fleet> {
+  const parent = process.env.CERTGATE_TEST_TMP ?? tmpdir();
+  return createFleet(mkdtempSync(join(parent, 'fleet-')));
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
