@@ -112,8 +112,6 @@ function tokenOnlyLogin(store: Store, event: TokenOnlyLoginEvent): { lockedBy: s
 
   const at = (event.at ?? new Date()).toISOString();
   const hash = store.hash(event.username);
-  // A client id equal to the username would put the token in the file in clear.
-  const clientId = event.clientId === event.username ? null : event.clientId;
 
   return transaction(store.db, () => {
     const owner = ownerOf(store.db, hash);
@@ -121,11 +119,11 @@ function tokenOnlyLogin(store: Store, event: TokenOnlyLoginEvent): { lockedBy: s
     const refused = lockedBy === null ? 0 : 1;
 
     store.db.prepare(`
-      INSERT INTO token_only (hash, logins, refused, first_at, last_at, last_client_id)
-      VALUES (:hash, 1, :refused, :at, :at, :clientId)
+      INSERT INTO token_only (hash, logins, refused, first_at, last_at)
+      VALUES (:hash, 1, :refused, :at, :at)
       ON CONFLICT (hash) DO UPDATE SET
-        logins = logins + 1, refused = refused + :refused, last_at = :at, last_client_id = :clientId`,
-    ).run({ hash, refused, at, clientId });
+        logins = logins + 1, refused = refused + :refused, last_at = :at`,
+    ).run({ hash, refused, at });
 
     if (owner !== null) {
       store.db.prepare(`

@@ -39,6 +39,7 @@ const STEPS: readonly string[] = [
      refused INTEGER NOT NULL DEFAULT 0,
      first_at TEXT NOT NULL,
      last_at TEXT NOT NULL,
+     -- No longer written: a client id can itself be a credential (ThingsBoard's MQTT basic).
      last_client_id TEXT
    );`,
 ];

@@ -26,7 +26,6 @@ export interface CertificateLoginEvent {
 export interface TokenOnlyLoginEvent {
   /** The CONNECT username, which ThingsBoard reads as the access token; null when none. */
   username: string | null;
-  clientId: string;
   /** `migration.lockTokens`: refuse tokens of devices that have connected with a certificate. */
   lockTokens: boolean;
   at?: Date;

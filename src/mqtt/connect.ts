@@ -120,11 +120,6 @@ export function rewriteConnect(packet: Buffer, info: ConnectInfo, replace: Repla
   return Buffer.concat([Buffer.from([0x10]), encodeRemainingLength(newBody.length), newBody]);
 }
 
-/** The CONNECT with `token` as its username and no password: ThingsBoard's access-token login. */
-export function rewriteCredentials(packet: Buffer, info: ConnectInfo, token: string): Buffer {
-  return rewriteConnect(packet, info, { username: token });
-}
-
 /** A length-prefixed UTF-8 field [MQTT-1.5.3]. */
 function field(text: string): Buffer {
   const bytes = Buffer.from(text, 'utf8');

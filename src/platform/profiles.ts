@@ -27,10 +27,6 @@ export class ProfileIndex {
     return this.#ids.get(name);
   }
 
-  get resolved(): boolean {
-    return this.#ids.size > 0;
-  }
-
   /**
    * Loads every profile of the tenant and checks `wanted` against them. Throws
    * CERTGATE_CONFIG_INVALID naming the missing ones, or a platform error when ThingsBoard fails.

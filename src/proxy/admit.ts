@@ -188,7 +188,7 @@ function logAdmission(log: Logger, identity: Accepted, info: ConnectInfo, code: 
   const fields = {
     route: identity.route,
     device: identity.device,
-    clientId: info.clientId,
+    // No client id: ThingsBoard's MQTT basic credentials can use it as the secret.
     mqtt: info.version,
     serial: identity.leaf.serial,
     fingerprint: identity.leaf.fingerprint,

@@ -36,11 +36,6 @@ export class SessionRegistry {
     this.#metrics = metrics;
   }
 
-  /** How many duplicate sessions were seen since start. */
-  get duplicates(): number {
-    return this.#duplicates;
-  }
-
   /**
    * Before admission: with the `reject` policy a device already connected, or being admitted on
    * another connection, is refused; otherwise its place is held until claim() or abandon().

@@ -19,7 +19,7 @@ export interface Migration {
 export async function admitTokenOnly(
   packet: Buffer, info: ConnectInfo, endpoints: Endpoints, ctx: GateContext, log: Logger, signal: AbortSignal,
 ): Promise<Admission> {
-  const { lockedBy } = ctx.migration.ledger.tokenOnlyLogin({ username: info.username, clientId: info.clientId, lockTokens: ctx.migration.lockTokens });
+  const { lockedBy } = ctx.migration.ledger.tokenOnlyLogin({ username: info.username, lockTokens: ctx.migration.lockTokens });
   if (lockedBy !== null) {
     throw new GateError('CERTGATE_TOKEN_LOCKED', `token-only login refused: the token belongs to '${lockedBy}', which has moved to certificates`, { device: lockedBy });
   }
@@ -28,6 +28,7 @@ export async function admitTokenOnly(
   const platform = ctx.platforms.values().next().value!;
   signal.throwIfAborted();
   const answer = await exchangeConnect(platform.config.upstream, packet, ctx.limits, endpoints);
-  log.info({ clientId: info.clientId, mqtt: info.version, connackCode: answer.code }, 'token-only device forwarded unchanged');
-  return admission(answer, info, { device: `token-only client '${info.clientId}'`, sessionKey: null, fingerprint: '' });
+  // The client id is not logged: ThingsBoard's MQTT basic credentials can use it as the secret.
+  log.info({ mqtt: info.version, connackCode: answer.code }, 'token-only device forwarded unchanged');
+  return admission(answer, info, { device: 'token-only device', sessionKey: null, fingerprint: '' });
 }

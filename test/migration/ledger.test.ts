@@ -68,29 +68,29 @@ test('with lockTokens a token-only login with a migrated device token is refused
   const ledger = open();
   migrate(ledger, 'TH-1', TOKEN_A);
 
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: true })).toEqual({ lockedBy: 'TH-1' });
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: false })).toEqual({ lockedBy: null });
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_B, clientId: 'c2', lockTokens: true })).toEqual({ lockedBy: null });
-  expect(ledger.tokenOnlyLogin({ username: null, clientId: 'c3', lockTokens: true })).toEqual({ lockedBy: null });
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true })).toEqual({ lockedBy: 'TH-1' });
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: false })).toEqual({ lockedBy: null });
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_B, lockTokens: true })).toEqual({ lockedBy: null });
+  expect(ledger.tokenOnlyLogin({ username: null, lockTokens: true })).toEqual({ lockedBy: null });
 });
 
 test('a token seen token-only before the device migrates is not locked until it does', () => {
   const ledger = open();
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: true, at: at(1) }).lockedBy).toBeNull();
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true, at: at(1) }).lockedBy).toBeNull();
   expect(ledger.unmigrated()).toEqual({ tokens: 1, logins: 1, last: at(1).toISOString() });
 
   migrate(ledger, 'TH-1', TOKEN_A, null, 2);
   expect(ledger.unmigrated()).toEqual({ tokens: 0, logins: 0, last: null });
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: true, at: at(3) }).lockedBy).toBe('TH-1');
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true, at: at(3) }).lockedBy).toBe('TH-1');
 });
 
 test('the report counts token-only logins with the device token since its migration, and refusals', () => {
   const ledger = open();
-  ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: false, at: at(0) });
+  ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: false, at: at(0) });
   migrate(ledger, 'TH-1', TOKEN_A, TOKEN_A, 1);
   migrate(ledger, 'TH-1', TOKEN_A, null, 5);
-  ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: false, at: at(6) });
-  ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c1', lockTokens: true, at: at(7) });
+  ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: false, at: at(6) });
+  ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true, at: at(7) });
 
   expect(ledger.report()).toEqual([{
     name: 'TH-1',
@@ -110,8 +110,8 @@ test('when ThingsBoard regenerates a token the new one is current and the old on
   migrate(ledger, 'TH-1', TOKEN_A);
   migrate(ledger, 'TH-1', NEW_A);
 
-  expect(ledger.tokenOnlyLogin({ username: NEW_A, clientId: 'c', lockTokens: true }).lockedBy).toBe('TH-1');
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c', lockTokens: true }).lockedBy).toBe('TH-1');
+  expect(ledger.tokenOnlyLogin({ username: NEW_A, lockTokens: true }).lockedBy).toBe('TH-1');
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true }).lockedBy).toBe('TH-1');
   expect(migrate(ledger, 'TH-1', NEW_A, TOKEN_A)).toBe('own-token');
   expect(migrate(ledger, 'TH-2', TOKEN_B, TOKEN_A)).toBe('other-device-token');
 });
@@ -121,7 +121,7 @@ test('a token that moves to another device (re-created under a new name) locks i
   migrate(ledger, 'TH-old', TOKEN_A);
   migrate(ledger, 'TH-new', TOKEN_A);
 
-  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c', lockTokens: true }).lockedBy).toBe('TH-new');
+  expect(ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true }).lockedBy).toBe('TH-new');
   expect(ledger.report().map((d) => [d.name, d.locked])).toEqual([['TH-new', true], ['TH-old', false]]);
 });
 
@@ -131,8 +131,8 @@ test('counters count certificate logins by kind, token-only logins and refusals 
   migrate(ledger, 'TH-1', TOKEN_A, TOKEN_A);
   migrate(ledger, 'TH-1', TOKEN_A, TOKEN_B);
   migrate(ledger, 'TH-1', TOKEN_A, 'nobody');
-  ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'x', lockTokens: true });
-  ledger.tokenOnlyLogin({ username: 'some-other', clientId: 'y', lockTokens: true });
+  ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true });
+  ledger.tokenOnlyLogin({ username: 'some-other', lockTokens: true });
 
   expect(ledger.counters()).toEqual({
     'certificate-only': 1, 'own-token': 1, 'other-device-token': 1, 'unknown-token': 1,
@@ -146,19 +146,19 @@ test('an in-memory ledger forgets everything when closed', () => {
   first.close();
   const second = open(null);
   expect(second.report()).toEqual([]);
-  expect(second.tokenOnlyLogin({ username: TOKEN_A, clientId: 'c', lockTokens: true }).lockedBy).toBeNull();
+  expect(second.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true }).lockedBy).toBeNull();
 });
 
 test('a file ledger survives close and reopen: the lock still holds and the history is kept', () => {
   const path = tempFile();
   const first = openLedger(path);
   migrate(first, 'TH-1', TOKEN_A, TOKEN_A, 1);
-  first.tokenOnlyLogin({ username: TOKEN_B, clientId: 'still-on-token', lockTokens: true, at: at(2) });
+  first.tokenOnlyLogin({ username: TOKEN_B, lockTokens: true, at: at(2) });
   first.close();
   first.close(); // idempotent
 
   const second = open(path);
-  expect(second.tokenOnlyLogin({ username: TOKEN_A, clientId: 'thief', lockTokens: true }).lockedBy).toBe('TH-1');
+  expect(second.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true }).lockedBy).toBe('TH-1');
   expect(migrate(second, 'TH-9', 'T9T9T9T9T9T9T9T9T9T9', TOKEN_A)).toBe('other-device-token');
   expect(second.report().find((d) => d.name === 'TH-1')).toMatchObject({ firstCertificateLogin: at(1).toISOString(), lastKind: 'own-token' });
   expect(second.unmigrated()).toMatchObject({ tokens: 1, logins: 1 });
@@ -210,13 +210,13 @@ test('opening read-only fails for a missing file, a foreign file, or a newer sch
   expect(() => openLedger(other)).toThrow(/newer/);
 });
 
-test('neither the database file nor its WAL ever contains a token or a client id equal to one', () => {
+test('neither the database file nor its WAL ever contains a token (client ids are not stored at all)', () => {
   const path = tempFile();
   const ledger = openLedger(path);
   migrate(ledger, 'TH-1', TOKEN_A, TOKEN_A);
   migrate(ledger, 'TH-2', TOKEN_B, TOKEN_A);
-  ledger.tokenOnlyLogin({ username: TOKEN_B, clientId: TOKEN_B, lockTokens: true });
-  ledger.tokenOnlyLogin({ username: 'Q7q7Q7q7Q7q7Q7q7Q7q7', clientId: 'Q7q7Q7q7Q7q7Q7q7Q7q7', lockTokens: false });
+  ledger.tokenOnlyLogin({ username: TOKEN_B, lockTokens: true });
+  ledger.tokenOnlyLogin({ username: 'Q7q7Q7q7Q7q7Q7q7Q7q7', lockTokens: false });
 
   const search = (): string[] => {
     const dir = join(path, '..');

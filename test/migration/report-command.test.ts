@@ -55,10 +55,10 @@ beforeAll(async () => {
 
   const ledger = openLedger(statePath);
   const at = (minute: number): Date => new Date(Date.UTC(2025, 0, 1, 12, minute));
-  ledger.tokenOnlyLogin({ username: TOKEN_C, clientId: 'meter-7', lockTokens: false, at: at(0) });
+  ledger.tokenOnlyLogin({ username: TOKEN_C, lockTokens: false, at: at(0) });
   ledger.certificateLogin({ device: 'TH-000417', platform: 'tb-main', token: TOKEN_A, sentUsername: null, at: at(1) });
   ledger.certificateLogin({ device: 'TH-000418', platform: 'tb-main', token: TOKEN_B, sentUsername: TOKEN_B, at: at(2) });
-  ledger.tokenOnlyLogin({ username: TOKEN_A, clientId: 'thief', lockTokens: true, at: at(3) });
+  ledger.tokenOnlyLogin({ username: TOKEN_A, lockTokens: true, at: at(3) });
   ledger.close();
 });
 

@@ -2,7 +2,7 @@
 
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, test } from 'vitest';
-import { parseConnect, rewriteCredentials, UnsupportedProtocol } from '../../src/mqtt/connect.ts';
+import { parseConnect, rewriteConnect, UnsupportedProtocol } from '../../src/mqtt/connect.ts';
 import { PacketGuard } from '../../src/mqtt/packet-guard.ts';
 import { PacketReader } from '../../src/mqtt/packet-reader.ts';
 
@@ -48,7 +48,7 @@ describe('rewrite keeps every byte but the credentials', () => {
     expect(info.version).toBe(version);
     expect(info.clientId).toBe('th-000440');
 
-    const rewritten = rewriteCredentials(original, info, TOKEN);
+    const rewritten = rewriteConnect(original, info, { username: TOKEN });
     const before = decode(original, version);
     const after = decode(rewritten, version);
     expect(after.username).toBe(TOKEN);
@@ -104,7 +104,7 @@ describe('refused CONNECTs', () => {
     const v5 = [0x10, 18, ...mqtt, 5, 0x42, 0, 30, 0, 0, 1, 0x61, 0, 2, 0x61, 0x62];
     expect(codes(v5)).toBe('accepted');
     const info = parseConnect(Buffer.from(v5));
-    const rewritten = rewriteCredentials(Buffer.from(v5), info, TOKEN);
+    const rewritten = rewriteConnect(Buffer.from(v5), info, { username: TOKEN });
     expect(decode(rewritten, 5)).toMatchObject({ username: TOKEN, clientId: 'a' });
     expect(decode(rewritten, 5).password).toBeUndefined();
   });
